@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The civictrust executable: loads the TypeScript sources through tsx and runs the CLI.
+import { register } from 'tsx/esm/api';
+
+register();
+const { CIVICTRUST } = await import('../civictrust.ts');
+const { runMain } = await import('../../lib/cli.ts');
+await runMain(CIVICTRUST);

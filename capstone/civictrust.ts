@@ -1,0 +1,18 @@
+/**
+ * The `civictrust` command line: every week's command groups under one program,
+ * with one merged error catalog behind one exit-code table.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { LOG_COMMANDS, type CliSpec } from '../lib/cli.ts';
+import { LOG_ERRORS, mergeCatalogs } from '../lib/errors.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The whole CLI as data; `capstone/bin/civictrust.mjs` runs it. */
+export const CIVICTRUST: CliSpec = {
+  name: 'civictrust',
+  version: pkg.version,
+  groups: [LOG_COMMANDS],
+  catalog: mergeCatalogs(LOG_ERRORS),
+};

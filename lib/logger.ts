@@ -1,0 +1,7 @@
+/**
+ * The append-only JSON-lines record log: format, atomic appends, bounded reads,
+ * search (week 1).
+ * @module
+ */
+export { LOG_LEVELS, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT, encodeRecord, parseRecordLine, recordToJson, formatRecord, isFieldName, LineSplitter, matchRecord, LogWriter, appendRecord, readLog, fsError, checkPathSyntax } from '../weeks/week-01-cli-logger/mod.ts';
+export type { LogRecord, LogLevel, FieldValue, SplitLine, RecordFilter, LogWriterOptions, AppendResult, ReadLogOptions } from '../weeks/week-01-cli-logger/mod.ts';

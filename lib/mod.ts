@@ -1,0 +1,10 @@
+/**
+ * Everything CivicTrust's weeks have built so far, in one place: the entry point of
+ * the API site and of the capstone. Weeks never import this module; they import the
+ * topic barrels beside it.
+ * @module
+ */
+export * from './errors.ts';
+export * from './clock.ts';
+export * from './cli.ts';
+export * from './logger.ts';
