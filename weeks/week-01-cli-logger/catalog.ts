@@ -36,8 +36,8 @@ export const LOG_ERRORS = defineErrors({
   },
   E_PATH_INVALID: {
     exit: 'usage', http: 400, definite: true,
-    summary: 'The path is empty or contains a NUL byte',
-    action: 'Give a real file path',
+    summary: 'The path is empty, too long, contains a NUL byte or loops through symbolic links',
+    action: 'Give the path of a regular file, e.g. ./events.log',
   },
   E_PATH_NOT_FOUND: {
     exit: 'notFound', http: 404, definite: true,

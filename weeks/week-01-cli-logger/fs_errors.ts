@@ -13,6 +13,8 @@ const fail = errorFactory(LOG_ERRORS);
 /** Which catalog code each errno becomes when a log path is opened, read or written. */
 const ERRNO_CODES = {
   ENOENT: 'E_PATH_NOT_FOUND',
+  ENAMETOOLONG: 'E_PATH_INVALID',
+  ELOOP: 'E_PATH_INVALID',
   EACCES: 'E_PATH_PERMISSION',
   EPERM: 'E_PATH_PERMISSION',
   EROFS: 'E_PATH_PERMISSION',

@@ -4,6 +4,7 @@
  * @module
  */
 import { EXIT, errorFactory, type CivicError, type ExitCode } from './errors.ts';
+import type { CliSpec } from './cli.ts';
 import { LOG_ERRORS } from './catalog.ts';
 import { choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CommandArgs, type CommandGroup, type FlagSpec } from './cli.ts';
 import { appendRecord, readLog } from './node_log_file.ts';
@@ -212,3 +213,6 @@ export const LOG_COMMANDS: CommandGroup = {
   ],
 };
 // #endregion log-commands
+
+/** Week 1's CLI on its own: the `log` group and week 1's catalog (`node_main.ts` runs it). */
+export const WEEK1_CLI: CliSpec = { name: 'civictrust', version: 'week-01', groups: [LOG_COMMANDS], catalog: LOG_ERRORS };

@@ -1,0 +1,62 @@
+/**
+ * Test support: runs week 1's CLI as a real child process and collects what it
+ * printed. The gate uses it wherever only a real process tells the truth: exit
+ * statuses, concurrent appenders, file permissions.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The tsx loader, as a URL `node --import` accepts from any working directory. */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** What a finished CLI process left behind. */
+export interface CliResult {
+  /** The exit status, or -1 when a signal ended the process. */
+  readonly code: number;
+  /** Everything written to stdout. */
+  readonly stdout: string;
+  /** Everything written to stderr. */
+  readonly stderr: string;
+}
+
+/** Options of {@link runCliProcess}. */
+export interface RunCliOptions {
+  /** Bytes or text fed to stdin, which is then closed. */
+  readonly stdin?: string | Uint8Array;
+  /** The working directory. */
+  readonly cwd?: string;
+  /** Run as this user id (needs root; uses `node_run_as.ts`). */
+  readonly uid?: number;
+  /** Extra arguments before the script, e.g. for `prlimit`, as a command prefix. */
+  readonly prefix?: readonly string[];
+}
+
+/** Runs `civictrust <args>` (week 1's entry point) and waits for it to exit. */
+export function runCliProcess(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const entry = fileURLToPath(new URL(options.uid === undefined ? './node_main.ts' : './node_run_as.ts', import.meta.url));
+  const asUser = options.uid === undefined ? [] : ['--uid', String(options.uid), '--'];
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command as string, [...prefixArgs, '--import', TSX_LOADER, entry, ...asUser, ...args], {
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  child.stdin.on('error', () => {}); // the CLI may stop reading early (oversize input)
+  child.stdin.end(options.stdin);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** The code in the first `error[CODE]:` line of stderr, or undefined. */
+export function errorCodeOf(stderr: string): string | undefined {
+  return /^error\[([A-Z0-9_]+)\]:/m.exec(stderr)?.[1];
+}
