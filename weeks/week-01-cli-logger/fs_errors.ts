@@ -12,16 +12,16 @@ const fail = errorFactory(LOG_ERRORS);
 // #region errno-map
 /** Which catalog code each errno becomes when a log path is opened, read or written. */
 const ERRNO_CODES = {
-  ENOENT: 'E_PATH_NOT_FOUND',
-  ENAMETOOLONG: 'E_PATH_INVALID',
-  ELOOP: 'E_PATH_INVALID',
-  EACCES: 'E_PATH_PERMISSION',
-  EPERM: 'E_PATH_PERMISSION',
-  EROFS: 'E_PATH_PERMISSION',
-  EISDIR: 'E_PATH_IS_DIR',
-  ENOTDIR: 'E_PATH_NOT_DIR',
-  ENOSPC: 'E_IO_NO_SPACE',
-  EDQUOT: 'E_IO_NO_SPACE',
+  ENOENT: ['E_PATH_NOT_FOUND', 'no such file or directory'],
+  ENAMETOOLONG: ['E_PATH_INVALID', 'file name too long'],
+  ELOOP: ['E_PATH_INVALID', 'too many levels of symbolic links'],
+  EACCES: ['E_PATH_PERMISSION', 'permission denied'],
+  EPERM: ['E_PATH_PERMISSION', 'operation not permitted'],
+  EROFS: ['E_PATH_PERMISSION', 'read-only file system'],
+  EISDIR: ['E_PATH_IS_DIR', 'is a directory'],
+  ENOTDIR: ['E_PATH_NOT_DIR', 'not a directory'],
+  ENOSPC: ['E_IO_NO_SPACE', 'no space left on device'],
+  EDQUOT: ['E_IO_NO_SPACE', 'disk quota exceeded'],
 } as const;
 // #endregion errno-map
 
@@ -34,9 +34,9 @@ const ERRNO_CODES = {
  */
 export function fsError(error: unknown, action: string): CivicError {
   const errno = (error as { code?: unknown } | null)?.code;
-  const code = typeof errno === 'string' && errno in ERRNO_CODES ? ERRNO_CODES[errno as keyof typeof ERRNO_CODES] : 'E_IO';
-  const detail = typeof errno === 'string' ? errno : error instanceof Error ? error.message : String(error);
-  return fail(code, `${action}: ${detail}`, error);
+  const known = typeof errno === 'string' && errno in ERRNO_CODES ? ERRNO_CODES[errno as keyof typeof ERRNO_CODES] : undefined;
+  const detail = known !== undefined ? `${errno as string} (${known[1]})` : typeof errno === 'string' ? errno : String(error);
+  return fail(known?.[0] ?? 'E_IO', `${action}: ${detail}`, error);
 }
 
 /**

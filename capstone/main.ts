@@ -1,0 +1,72 @@
+/**
+ * `npm start`: the main job of CivicTrust, as far as the course has built it.
+ *
+ * Today (week 1) that is the evidence trail every later component writes to: several
+ * `civictrust` processes append to one record log at once, the log is read back and
+ * searched, and two bad requests are refused with their documented exit statuses.
+ * Each step runs the real CLI as a child process and checks what it printed; the job
+ * exits non-zero if anything differs from the contract.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT } from '../lib/errors.ts';
+
+const BIN = fileURLToPath(new URL('./bin/civictrust.mjs', import.meta.url));
+
+/** Runs the civictrust CLI and returns its exit status and output. */
+function civictrust(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+let failures = 0;
+/** Prints one checked step. */
+function check(what: string, ok: boolean, detail: string): void {
+  if (!ok) failures += 1;
+  process.stdout.write(`  ${ok ? 'ok  ' : 'FAIL'} ${what}${detail === '' ? '' : ` — ${detail}`}\n`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'civictrust-'));
+const log = join(dir, 'events.log');
+process.stdout.write(`CivicTrust main job (built so far: week 1, the CLI contract and the record log)\nworkspace: ${dir}\n\n`);
+
+process.stdout.write('1. Four services append to one log at the same time\n');
+const services = ['registry', 'issuer', 'witness', 'verifier'];
+const perService = 5;
+const appends = await Promise.all(services.flatMap((service) =>
+  Array.from({ length: perService }, (_, i) =>
+    civictrust(['log', 'append', '-f', log, '--sync', '--request-id', `req-${i}`, '--field', `service=${service}`, `${service} step ${i}`]))));
+check(`${appends.length} concurrent appends, each fsynced`, appends.every((r) => r.code === EXIT.ok), `${appends.filter((r) => r.code === EXIT.ok).length} acknowledged`);
+
+process.stdout.write('\n2. Read the log back\n');
+const read = await civictrust(['log', 'read', '-f', log, '--json']);
+const lines = read.stdout.split('\n').filter(Boolean);
+check('every acknowledged record is there, whole', read.code === EXIT.ok && lines.length === appends.length, `${lines.length} records, ${readFileSync(log).length} bytes`);
+process.stdout.write((await civictrust(['log', 'read', '-f', log, '--limit', '3'])).stdout.replace(/^(?=.)/gm, '     '));
+
+process.stdout.write('\n3. Follow one request across the services\n');
+const search = await civictrust(['log', 'search', '-f', log, '--request-id', 'req-2']);
+check('search by request id finds one record per service', search.stdout.split('\n').filter(Boolean).length === services.length, '');
+process.stdout.write(search.stdout.replace(/^(?=.)/gm, '     '));
+
+process.stdout.write('\n4. Bad requests are refused with their documented exit status\n');
+const tooBig = await civictrust(['log', 'append', '-f', log, '--max-bytes', '128', 'x'.repeat(200)]);
+check('an oversize record exits 3 (data) with E_RECORD_TOO_LARGE', tooBig.code === EXIT.data && tooBig.stderr.includes('E_RECORD_TOO_LARGE'), tooBig.stderr.split('\n')[0] ?? '');
+const missing = await civictrust(['log', 'append', '-f', join(dir, 'no', 'such', 'dir.log'), 'hi']);
+check('a missing directory exits 4 (not found) with E_PATH_NOT_FOUND', missing.code === EXIT.notFound && missing.stderr.includes('E_PATH_NOT_FOUND'), missing.stderr.split('\n')[0] ?? '');
+const after = (await civictrust(['log', 'read', '-f', log, '--json'])).stdout.split('\n').filter(Boolean).length;
+check('the refused requests left the log as it was', after === appends.length, `${after} records`);
+
+process.stdout.write(`\n${failures === 0 ? 'PASS' : 'FAIL'}: main job (${failures} failure(s)). Inspect the log with:\n  node capstone/bin/civictrust.mjs log read -f ${log}\n`);
+process.exitCode = failures === 0 ? 0 : 1;
