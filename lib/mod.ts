@@ -8,3 +8,4 @@ export * from './errors.ts';
 export * from './clock.ts';
 export * from './cli.ts';
 export * from './logger.ts';
+export * from './testing.ts';

@@ -23,3 +23,5 @@ export type { RecordFilter } from './search.ts';
 export { LogWriter, appendRecord, readLog } from './node_log_file.ts';
 export type { LogWriterOptions, AppendResult, ReadLogOptions } from './node_log_file.ts';
 export { fsError, checkPathSyntax } from './fs_errors.ts';
+export { runCliProcess, errorCodeOf, TSX_LOADER } from './node_spawn_cli.ts';
+export type { CliResult, RunCliOptions } from './node_spawn_cli.ts';

@@ -1,7 +1,7 @@
 /**
- * Test support: runs week 1's CLI as a real child process and collects what it
- * printed. The gate uses it wherever only a real process tells the truth: exit
- * statuses, concurrent appenders, file permissions.
+ * Test support: runs a CLI entry point (week 1's by default) as a real child
+ * process and collects what it printed. Gates use it wherever only a real process
+ * tells the truth: exit statuses, concurrent appenders, file permissions, signals.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -29,13 +29,21 @@ export interface RunCliOptions {
   readonly cwd?: string;
   /** Run as this user id (needs root; uses `node_run_as.ts`). */
   readonly uid?: number;
-  /** Extra arguments before the script, e.g. for `prlimit`, as a command prefix. */
+  /** A command to run node under, e.g. `['prlimit', '--fsize=50']`. */
   readonly prefix?: readonly string[];
+  /** The TypeScript entry point to run (default: week 1's `node_main.ts`). */
+  readonly entry?: string | URL;
 }
 
-/** Runs `civictrust <args>` (week 1's entry point) and waits for it to exit. */
+/**
+ * Runs `civictrust <args>` through an entry point and waits for it to exit.
+ * With `uid`, week 1's `node_run_as.ts` drops privileges first (and `entry` is ignored).
+ */
 export function runCliProcess(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
-  const entry = fileURLToPath(new URL(options.uid === undefined ? './node_main.ts' : './node_run_as.ts', import.meta.url));
+  const entry = options.uid !== undefined
+    ? fileURLToPath(new URL('./node_run_as.ts', import.meta.url))
+    : options.entry !== undefined ? (typeof options.entry === 'string' ? options.entry : fileURLToPath(options.entry))
+      : fileURLToPath(new URL('./node_main.ts', import.meta.url));
   const asUser = options.uid === undefined ? [] : ['--uid', String(options.uid), '--'];
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
   const child = spawn(command as string, [...prefixArgs, '--import', TSX_LOADER, entry, ...asUser, ...args], {
