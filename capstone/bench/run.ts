@@ -1,0 +1,16 @@
+/**
+ * Entry point of `npm run bench`: the one list of suites, handed to the bench CLI.
+ *
+ * To add a suite, write `capstone/bench/suites/<name>.ts` exporting a `Suite` (see
+ * `harness.ts`) and add it to {@link SUITES}. A bare run runs them in this order.
+ * @module
+ */
+import { nodeIo } from '../../lib/cli.ts';
+import { benchMain } from './cli.ts';
+import type { Suite } from './harness.ts';
+import { LOGGER_SUITE } from './suites/logger.ts';
+
+/** Every benchmark suite, in run order. */
+export const SUITES: readonly Suite[] = [LOGGER_SUITE];
+
+process.exitCode = await benchMain(process.argv.slice(2), nodeIo(), SUITES);
