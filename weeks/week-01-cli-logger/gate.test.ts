@@ -229,6 +229,20 @@ describe('week-01 · CLI contract and append-only logger', () => {
       expect(existsSync(log)).toBe(false);
     });
 
+    it('[1.5] an append to a log ending in a torn record is refused; repair keeps the torn bytes and appends resume', async () => {
+      const log = await seededLog(2);
+      appendFileSync(log, '{"ts":"2026-01-01T00:0'); // a writer died mid-record
+      const refused = await runInProcess(['log', 'append', '-f', log, 'after the crash']);
+      expect([refused.code, errorCodeOf(refused.stderr)]).toEqual([EXIT.integrity, 'E_LOG_TORN_TAIL']);
+      const repaired = await runInProcess(['log', 'repair', '-f', log, '--json']);
+      expect(JSON.parse(repaired.stdout)).toEqual({ tornBytes: 22, quarantine: `${log}.torn` });
+      expect(readFileSync(`${log}.torn`, 'utf8')).toBe('{"ts":"2026-01-01T00:0');
+      expect((await runInProcess(['log', 'append', '-f', log, 'after the crash'])).code).toBe(EXIT.ok);
+      const read = await runInProcess(['log', 'read', '-f', log]);
+      expect([read.code, read.stdout.trim().split('\n').length]).toEqual([EXIT.ok, 3]);
+      expect((await runInProcess(['log', 'repair', '-f', log])).stdout).toContain('nothing to repair');
+    });
+
     it('[1.5] a message on stdin that is not UTF-8 is refused with E_RECORD_ENCODING', async () => {
       const log = fresh('utf8.log');
       const r = await runInProcess(['log', 'append', '-f', log, '--stdin'], new Uint8Array([0x61, 0xff, 0x62]));
@@ -325,6 +339,13 @@ describe('week-01 · CLI contract and append-only logger', () => {
     },
   };
   // #endregion error-scenarios
+
+  it('[1.7] an indefinite failure names the record id, so the user can find out whether it landed', async () => {
+    const r = await runCliProcess(['log', 'append', '-f', '/dev/full', 'x']);
+    expect(errorCodeOf(r.stderr)).toBe('E_IO_NO_SPACE');
+    expect(LOG_ERRORS.E_IO_NO_SPACE.definite).toBe(false);
+    expect(r.stderr).toMatch(/\(record id [0-9a-f-]{36}\)/);
+  });
 
   it('[1.7] every code in the error catalog is produced by a real scenario, with its documented exit status', async () => {
     expect(Object.keys(SCENARIOS).sort()).toEqual(Object.keys(LOG_ERRORS).sort());

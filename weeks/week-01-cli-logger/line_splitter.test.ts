@@ -45,6 +45,10 @@ describe('LineSplitter', () => {
     expect(splitAll([enc.encode('abcd\nabcde\n')], 4).lines).toEqual(['abcd', '<too-long 5>']);
   });
 
+  it('with a cap of 0 keeps only empty lines', () => {
+    expect(splitAll([enc.encode('\nx\n')], 0).lines).toEqual(['', '<too-long 1>']);
+  });
+
   it('reports bytes left without a final newline as a tail', () => {
     expect(splitAll([enc.encode('a\nbc')], 10)).toEqual({ lines: ['a'], tail: 2 });
   });

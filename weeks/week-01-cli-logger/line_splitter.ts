@@ -32,9 +32,9 @@ export class LineSplitter {
   #discarding = false;
   #lineNo = 0;
 
-  /** @param maxLineBytes - the longest line kept, newline excluded */
+  /** @param maxLineBytes - the longest line kept, newline excluded (0 keeps only empty lines) */
   constructor(maxLineBytes: number) {
-    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError('maxLineBytes must be a positive integer');
+    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 0) throw new RangeError('maxLineBytes must be a non-negative integer');
     this.#maxLineBytes = maxLineBytes;
   }
 

@@ -3,11 +3,11 @@
  * record format and the file adapter.
  * @module
  */
-import { EXIT, errorFactory, type CivicError, type ExitCode } from './errors.ts';
+import { CivicError, EXIT, errorFactory, isCivicError, type ExitCode } from './errors.ts';
 import type { CliSpec } from './cli.ts';
 import { LOG_ERRORS } from './catalog.ts';
 import { choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CommandArgs, type CommandGroup, type FlagSpec } from './cli.ts';
-import { appendRecord, readLog } from './node_log_file.ts';
+import { appendRecord, readLog, repairTornTail } from './node_log_file.ts';
 import { DEFAULT_MAX_RECORD_BYTES, LOG_LEVELS, MAX_RECORD_BYTES_LIMIT, formatRecord, isFieldName, recordToJson, type FieldValue, type LogRecord } from './record.ts';
 import { matchRecord, type RecordFilter } from './search.ts';
 
@@ -93,7 +93,13 @@ async function appendCommand(args: CommandArgs, io: CliIo): Promise<ExitCode> {
     ...(requestId === undefined ? {} : { request_id: requestId }),
     ...(fields === undefined ? {} : { fields }),
   };
-  await appendRecord(file, record, { sync: args.flags.sync === true, maxBytes });
+  try {
+    await appendRecord(file, record, { sync: args.flags.sync === true, maxBytes });
+  } catch (error) {
+    // When the outcome is unknown, the id is how the user finds out: `log search`.
+    if (!isCivicError(error) || error.definite) throw error;
+    throw new CivicError(error.code, `${error.message} (record id ${record.id})`, { definite: false, cause: error });
+  }
   io.stdout(args.flags.json === true ? `${recordToJson(record)}\n` : `${record.id}\n`);
   return EXIT.ok;
 }
@@ -130,6 +136,13 @@ async function readCommand(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   return bad.length > 0 ? EXIT.integrity : EXIT.ok;
 }
 
+async function repairCommand(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const result = await repairTornTail(stringFlag(args, 'file') as string);
+  if (args.flags.json === true) io.stdout(`${JSON.stringify(result)}\n`);
+  else io.stdout(result.tornBytes === 0 ? 'nothing to repair: the log ends with a whole record\n' : `moved ${result.tornBytes} torn bytes to ${result.quarantine}\n`);
+  return EXIT.ok;
+}
+
 function timeFlag(args: CommandArgs, name: string): string | undefined {
   const raw = stringFlag(args, name);
   if (raw === undefined) return undefined;
@@ -164,7 +177,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 /** The `log` command group: append, read, search. */
 export const LOG_COMMANDS: CommandGroup = {
   noun: 'log',
-  summary: 'Append to, read and search an append-only JSON-lines record log',
+  summary: 'Append to, read, search and repair an append-only JSON-lines record log',
   commands: [
     {
       verb: 'append',
@@ -209,6 +222,15 @@ export const LOG_COMMANDS: CommandGroup = {
       ],
       details: 'Exit status 1 when nothing matched, as grep does.',
       run: searchCommand,
+    },
+    {
+      verb: 'repair',
+      summary: 'Cut a torn last record off a log, keeping its bytes in FILE.torn',
+      operands: '',
+      arity: { min: 0, max: 0 },
+      flags: [FILE, { name: 'json', type: 'boolean', help: 'print the result as JSON' }],
+      details: 'Run it while no writer has the log open. Appending to a log that ends in a torn\nrecord is refused (exit 8, E_LOG_TORN_TAIL) until it is repaired.',
+      run: repairCommand,
     },
   ],
 };

@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CivicError, errorFactory } from './errors.ts';
+import { CivicError, errorFactory, isCivicError } from './errors.ts';
 import { LOG_ERRORS } from './catalog.ts';
 import { checkPathSyntax, fsError } from './fs_errors.ts';
 import { LineSplitter } from './line_splitter.ts';
@@ -49,9 +49,10 @@ export class LogWriter {
   /**
    * Opens (creating if needed) a log file for appending. When the file is new and
    * `sync` is on, the directory is fsynced too, so the file's name survives a crash
-   * along with its first record.
+   * along with its first record. An existing log whose last line has no newline is
+   * refused: a record appended there would be glued to the torn one and lost with it.
    * @throws {@link CivicError} `E_PATH_INVALID`, `E_PATH_NOT_FOUND`, `E_PATH_PERMISSION`,
-   *   `E_PATH_IS_DIR`, `E_PATH_NOT_DIR`, `E_IO_NO_SPACE` or `E_IO`
+   *   `E_PATH_IS_DIR`, `E_PATH_NOT_DIR`, `E_LOG_TORN_TAIL`, `E_IO_NO_SPACE`, `E_IO_SYNC` or `E_IO`
    */
   static async open(path: string, options: LogWriterOptions = {}): Promise<LogWriter> {
     checkPathSyntax(path);
@@ -60,18 +61,24 @@ export class LogWriter {
     let handle: FileHandle;
     let created = true;
     try {
-      // 'ax' = O_WRONLY|O_APPEND|O_CREAT|O_EXCL: succeeds only if we made the file.
-      handle = await open(full, 'ax', 0o640);
+      // 'ax+' = O_RDWR|O_APPEND|O_CREAT|O_EXCL: succeeds only if we made the file.
+      handle = await open(full, 'ax+', LOG_FILE_MODE);
     } catch (error) {
       if ((error as { code?: string }).code !== 'EEXIST') throw fsError(error, action);
       created = false;
       try {
-        handle = await open(full, 'a');
+        handle = await open(full, 'a+', LOG_FILE_MODE);
       } catch (again) {
         throw fsError(again, action);
       }
     }
-    if (created && options.sync === true) await syncDirectory(dirname(full), action);
+    try {
+      if (!created) await checkTail(handle, path);
+      if (created && options.sync === true) await syncDirectory(dirname(full), action);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
     return new LogWriter(handle, path, options);
   }
   // #endregion open-log
@@ -130,6 +137,25 @@ export async function appendRecord(path: string, record: LogRecord, options: Log
 }
 // #endregion append-record
 
+/** Permissions of a new log: owner reads and writes, group reads, others nothing. */
+const LOG_FILE_MODE = 0o640;
+const NEWLINE = 0x0a;
+
+/** Refuses a log whose last byte is not a newline (see {@link repairTornTail}). */
+async function checkTail(handle: FileHandle, path: string): Promise<void> {
+  const last = new Uint8Array(1);
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+    if (size > 0) await handle.read(last, 0, 1, size - 1);
+  } catch (error) {
+    throw fsError(error, `Cannot check the end of log ${path}`);
+  }
+  if (size > 0 && last[0] !== NEWLINE) {
+    throw fail('E_LOG_TORN_TAIL', `Cannot append to ${path}: it ends in a torn record; run \`civictrust log repair -f ${path}\` first`);
+  }
+}
+
 async function syncDirectory(dir: string, action: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
@@ -141,6 +167,74 @@ async function syncDirectory(dir: string, action: string): Promise<void> {
     await handle?.close();
   }
 }
+
+/** What {@link repairTornTail} did. */
+export interface RepairResult {
+  /** How many bytes followed the last newline and were cut off (0: nothing to repair). */
+  readonly tornBytes: number;
+  /** Where those bytes were kept, when there were any. */
+  readonly quarantine?: string;
+}
+
+/** The size of each read while scanning or copying; one buffer per call. */
+const CHUNK_BYTES = 64 * 1024;
+
+// #region repair-tail
+/**
+ * Cuts a torn last record off a log so appends can resume, after copying its bytes
+ * to `<path>.torn` and fsyncing that copy: nothing is dropped silently. Run it while
+ * no writer has the log open; if the log grows during the repair, it stops.
+ * @throws {@link CivicError} `E_PATH_*` when the log cannot be opened, `E_IO` when
+ *   it changes during the repair or the disk fails
+ */
+export async function repairTornTail(path: string): Promise<RepairResult> {
+  checkPathSyntax(path);
+  const action = `Cannot repair log ${path}`;
+  let handle: FileHandle;
+  try {
+    handle = await open(resolve(path), 'r+');
+  } catch (error) {
+    throw fsError(error, action);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const buffer = new Uint8Array(CHUNK_BYTES);
+    // 1. Find the end of the last whole line, scanning backwards a chunk at a time.
+    let cut = 0;
+    for (let end = size; end > 0 && cut === 0;) {
+      const start = Math.max(0, end - buffer.length);
+      await handle.read(buffer, 0, end - start, start);
+      const nl = buffer.subarray(0, end - start).lastIndexOf(NEWLINE);
+      if (nl !== -1) cut = start + nl + 1;
+      end = start;
+    }
+    if (cut === size) return { tornBytes: 0 };
+    // 2. Keep the torn bytes: append them to the quarantine file and make it durable.
+    const quarantine = `${path}.torn`;
+    const keep = await open(resolve(quarantine), 'a', LOG_FILE_MODE);
+    try {
+      for (let at = cut; at < size; at += buffer.length) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
+        await keep.write(buffer, 0, bytesRead);
+      }
+      await keep.sync();
+    } finally {
+      await keep.close();
+    }
+    // 3. Only now cut them off, unless a writer appended meanwhile.
+    if ((await handle.stat()).size !== size) {
+      throw fail('E_IO', `${action}: it grew during the repair; stop its writers and run the repair again`);
+    }
+    await handle.truncate(cut);
+    await handle.sync();
+    return { tornBytes: size - cut, quarantine };
+  } catch (error) {
+    throw isCivicError(error) ? error : fsError(error, action);
+  } finally {
+    await handle.close();
+  }
+}
+// #endregion repair-tail
 
 /** Options of {@link readLog}. */
 export interface ReadLogOptions {

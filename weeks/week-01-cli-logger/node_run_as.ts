@@ -15,6 +15,7 @@ if (flag !== '--uid' || uid === undefined || !/^\d+$/.test(uid) || separator !==
   process.exit(2);
 }
 if (process.getuid?.() === 0) {
+  process.setgroups?.([]); // drop root's supplementary groups too
   process.setgid?.(Number(uid));
   process.setuid?.(Number(uid));
 }
