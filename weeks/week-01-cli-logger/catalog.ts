@@ -7,7 +7,7 @@
 import { defineErrors } from './errors.ts';
 
 // #region catalog
-/** The error codes of the CLI contract and the append-only record log. */
+/** The error codes of the CLI contract and the append-only record log, each with its spec. */
 export const LOG_ERRORS = defineErrors({
   E_USAGE_COMMAND: {
     exit: 'usage', http: 404, definite: true,

@@ -59,7 +59,12 @@ export interface CommandSpec {
   /** The positional arguments, as shown in usage: `[MESSAGE]`. */
   readonly operands: string;
   /** How many positional arguments the command takes. */
-  readonly arity: { readonly min: number; readonly max: number };
+  readonly arity: {
+    /** The fewest operands accepted. */
+    readonly min: number;
+    /** The most operands accepted. */
+    readonly max: number;
+  };
   /** The flags, besides `--help` which every command has. */
   readonly flags: readonly FlagSpec[];
   /** Further help text: details, exit statuses, examples. */

@@ -66,12 +66,12 @@ export interface ErrorSpec {
 export type ErrorCatalog = Readonly<Record<string, ErrorSpec>>;
 
 /**
- * Declares a catalog, keeping its literal code names as a type so that a misspelt
+ * Declares a catalog, keeping its code names as a literal union so that a misspelt
  * code is a compile error wherever the catalog is used.
  * @param specs - the codes and what they mean
- * @returns the same object, frozen
+ * @returns the same object, frozen, typed as a record from those codes to specs
  */
-export function defineErrors<const T extends ErrorCatalog>(specs: T): T {
+export function defineErrors<const T extends ErrorCatalog>(specs: T): Readonly<Record<keyof T & string, ErrorSpec>> {
   for (const code of Object.keys(specs)) {
     if (!/^E_[A-Z0-9_]+$/.test(code)) throw new TypeError(`error code must look like E_NAME, got ${code}`);
   }

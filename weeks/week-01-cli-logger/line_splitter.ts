@@ -6,10 +6,22 @@
 
 /** One piece of output of {@link LineSplitter}. */
 export type SplitLine =
-  /** A complete line, without its `\n`. */
-  | { readonly kind: 'line'; readonly lineNo: number; readonly bytes: Uint8Array }
-  /** A line longer than the cap: its bytes were discarded, not kept. */
-  | { readonly kind: 'too-long'; readonly lineNo: number; readonly length: number };
+  | {
+    /** A complete line, without its `\n`. */
+    readonly kind: 'line';
+    /** Its 1-based number in the stream. */
+    readonly lineNo: number;
+    /** Its bytes (a copy: safe to keep). */
+    readonly bytes: Uint8Array;
+  }
+  | {
+    /** A line longer than the cap: its bytes were discarded, not kept. */
+    readonly kind: 'too-long';
+    /** Its 1-based number in the stream. */
+    readonly lineNo: number;
+    /** How many bytes it had, newline excluded. */
+    readonly length: number;
+  };
 
 const NEWLINE = 0x0a;
 
@@ -58,7 +70,12 @@ export class LineSplitter {
    * @returns the number of bytes after the last newline (0 when the stream ended
    *   cleanly), and the number the next line would have had
    */
-  end(): { readonly tailBytes: number; readonly lineNo: number } {
+  end(): {
+    /** Bytes after the last newline: 0 when the stream ended cleanly. */
+    readonly tailBytes: number;
+    /** The number the unfinished line would have had. */
+    readonly lineNo: number;
+  } {
     const tail = { tailBytes: this.#pendingLength, lineNo: this.#lineNo + 1 };
     this.#pending = [];
     this.#pendingLength = 0;
