@@ -1,0 +1,8 @@
+/**
+ * HTTP/1.1 on the wire: an incremental response parser with limits, request and
+ * response encoders, a client over `node:net` with separate connect, read and total
+ * timeouts, its error catalog, and the `http` command group (week 4).
+ * @module
+ */
+export { HTTP_ERRORS, HTTP_TRANSIENT, HttpError, isTransientHttpError, connectFailureCode, DEFAULT_HTTP_LIMITS, HttpResponseParser, parseHttpResponse, headerValue, headerValues, checkHeaderField, encodeHttpRequest, encodeHttpResponse, parseHttpTarget, httpOutcomeRecord, DEFAULT_HTTP_TIMEOUTS, REQUEST_ID_HEADER, httpRequest, HTTP_COMMANDS } from '../weeks/week-04-http-client/mod.ts';
+export type { HttpErrorCode, HttpBodyFraming, HttpHeader, HttpParserLimits, HttpParserOptions, HttpParserState, HttpResponse, HttpResponseHead, HttpRequestSpec, HttpResponseSpec, HttpTarget, HttpOutcome, HttpExchange, HttpRequestOptions, HttpTimeouts } from '../weeks/week-04-http-client/mod.ts';
