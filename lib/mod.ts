@@ -9,3 +9,5 @@ export * from './clock.ts';
 export * from './cli.ts';
 export * from './logger.ts';
 export * from './testing.ts';
+export * from './timers.ts';
+export * from './http.ts';
