@@ -5,6 +5,7 @@
  * @module
  */
 export * from './errors.ts';
+export * from './bytes.ts';
 export * from './clock.ts';
 export * from './cli.ts';
 export * from './logger.ts';

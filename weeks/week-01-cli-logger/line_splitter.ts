@@ -3,6 +3,7 @@
  * never holds more than one maximum-size line in memory, whatever the file holds.
  * @module
  */
+import { concatBytes } from './bytes.ts';
 
 /** One piece of output of {@link LineSplitter}. */
 export type SplitLine =
@@ -98,7 +99,7 @@ export class LineSplitter {
     const length = this.#pendingLength;
     const line: SplitLine = this.#discarding
       ? { kind: 'too-long', lineNo: this.#lineNo, length }
-      : { kind: 'line', lineNo: this.#lineNo, bytes: concat(this.#pending, length) };
+      : { kind: 'line', lineNo: this.#lineNo, bytes: concatBytes(this.#pending, length) };
     this.#pending = [];
     this.#pendingLength = 0;
     this.#discarding = false;
@@ -106,14 +107,3 @@ export class LineSplitter {
   }
 }
 // #endregion line-splitter
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}

@@ -25,3 +25,4 @@ export type { LogWriterOptions, AppendResult, ReadLogOptions, RepairResult } fro
 export { fsError, checkPathSyntax } from './fs_errors.ts';
 export { runCliProcess, errorCodeOf, TSX_LOADER } from './node_spawn_cli.ts';
 export type { CliResult, RunCliOptions } from './node_spawn_cli.ts';
+export { concatBytes, readAllCapped } from './bytes.ts';

@@ -5,6 +5,7 @@
  */
 import { CivicError, EXIT, errorFactory, isCivicError, type ExitCode } from './errors.ts';
 import type { CliSpec } from './cli.ts';
+import { readAllCapped } from './bytes.ts';
 import { LOG_ERRORS } from './catalog.ts';
 import { choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CommandArgs, type CommandGroup, type FlagSpec } from './cli.ts';
 import { appendRecord, readLog, repairTornTail } from './node_log_file.ts';
@@ -50,19 +51,8 @@ function fieldsOf(args: CommandArgs): Record<string, FieldValue> | undefined {
  * seen: memory use is capped by the record limit, not by what the sender sends.
  */
 async function readStdinMessage(io: CliIo, maxBytes: number): Promise<string> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of io.stdin()) {
-    total += chunk.length;
-    if (total > maxBytes) throw fail('E_RECORD_TOO_LARGE', `Cannot append record: stdin holds more than max ${maxBytes} bytes`);
-    parts.push(chunk);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
+  const bytes = await readAllCapped(io.stdin(), maxBytes,
+    () => fail('E_RECORD_TOO_LARGE', `Cannot append record: stdin holds more than max ${maxBytes} bytes`));
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/\r?\n$/, '');
   } catch {
