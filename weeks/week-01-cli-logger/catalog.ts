@@ -82,7 +82,7 @@ export const LOG_ERRORS = defineErrors({
   E_LOG_TORN_TAIL: {
     exit: 'integrity', http: 422, definite: true,
     summary: 'The last line of the log has no newline: a write was cut short',
-    action: 'Run `civictrust log repair -f FILE`: it keeps the torn bytes in FILE.torn and cuts them off; `log read --skip-bad` reads the records before them',
+    action: 'Run `civictrust log repair -f FILE` while nothing writes to it: it keeps the torn bytes in FILE.torn and cuts them off',
   },
   E_IO: {
     exit: 'io', http: 500, definite: false,
@@ -97,7 +97,7 @@ export const LOG_ERRORS = defineErrors({
   E_IO_SHORT_WRITE: {
     exit: 'io', http: 500, definite: false,
     summary: 'The operating system wrote only part of a record',
-    action: 'The log now ends in a torn record: free the resource that ran out, run `civictrust log repair -f FILE`, then append again',
+    action: 'The log now ends in a torn record: free the resource that ran out, then run `civictrust log repair -f FILE` or append again (the next append closes the torn line)',
   },
   E_IO_SYNC: {
     exit: 'io', http: 500, definite: false,

@@ -229,18 +229,34 @@ describe('week-01 · CLI contract and append-only logger', () => {
       expect(existsSync(log)).toBe(false);
     });
 
-    it('[1.5] an append to a log ending in a torn record is refused; repair keeps the torn bytes and appends resume', async () => {
+    it('[1.5] an append to a log ending in a torn record closes the torn line: the new record lands whole, the torn bytes stay and are reported', async () => {
       const log = await seededLog(2);
       appendFileSync(log, '{"ts":"2026-01-01T00:0'); // a writer died mid-record
-      const refused = await runInProcess(['log', 'append', '-f', log, 'after the crash']);
-      expect([refused.code, errorCodeOf(refused.stderr)]).toEqual([EXIT.integrity, 'E_LOG_TORN_TAIL']);
+      expect((await runInProcess(['log', 'append', '-f', log, 'after the crash'])).code).toBe(EXIT.ok);
+      const read = await runInProcess(['log', 'read', '-f', log, '--skip-bad']);
+      expect([read.code, errorCodeOf(read.stderr)]).toEqual([EXIT.integrity, 'E_LOG_CORRUPT']);
+      expect(read.stderr).toContain('line 3');
+      expect(read.stdout.trim().split('\n').map((l) => l.replace(/^\S+ \S+\s+\S+ /, ''))).toEqual(['record 1', 'record 2', 'after the crash']);
+      expect(readFileSync(log, 'utf8')).toContain('{"ts":"2026-01-01T00:0\n');
+    });
+
+    it('[1.5] log repair moves a torn tail to FILE.torn before cutting it, and reports when there is nothing to do', async () => {
+      const log = await seededLog(2);
+      appendFileSync(log, '{"ts":"2026-01-01T00:0');
       const repaired = await runInProcess(['log', 'repair', '-f', log, '--json']);
       expect(JSON.parse(repaired.stdout)).toEqual({ tornBytes: 22, quarantine: `${log}.torn` });
       expect(readFileSync(`${log}.torn`, 'utf8')).toBe('{"ts":"2026-01-01T00:0');
-      expect((await runInProcess(['log', 'append', '-f', log, 'after the crash'])).code).toBe(EXIT.ok);
       const read = await runInProcess(['log', 'read', '-f', log]);
-      expect([read.code, read.stdout.trim().split('\n').length]).toEqual([EXIT.ok, 3]);
+      expect([read.code, read.stdout.trim().split('\n').length]).toEqual([EXIT.ok, 2]);
       expect((await runInProcess(['log', 'repair', '-f', log])).stdout).toContain('nothing to repair');
+    });
+
+    it('[1.5] an empty line, left when an append closed a line another writer was still writing, is skipped as no record', async () => {
+      const log = await seededLog(1);
+      appendFileSync(log, '\n');
+      expect((await runInProcess(['log', 'append', '-f', log, 'next'])).code).toBe(EXIT.ok);
+      const read = await runInProcess(['log', 'read', '-f', log]);
+      expect([read.code, read.stdout.trim().split('\n').length]).toEqual([EXIT.ok, 2]);
     });
 
     it('[1.5] a message on stdin that is not UTF-8 is refused with E_RECORD_ENCODING', async () => {

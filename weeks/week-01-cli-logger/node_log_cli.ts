@@ -219,7 +219,7 @@ export const LOG_COMMANDS: CommandGroup = {
       operands: '',
       arity: { min: 0, max: 0 },
       flags: [FILE, { name: 'json', type: 'boolean', help: 'print the result as JSON' }],
-      details: 'Run it while no writer has the log open. Appending to a log that ends in a torn\nrecord is refused (exit 8, E_LOG_TORN_TAIL) until it is repaired.',
+      details: 'Run it while no writer has the log open. Without it, the next append closes the\ntorn line with a newline, and readers report that line as E_LOG_CORRUPT.',
       run: repairCommand,
     },
   ],

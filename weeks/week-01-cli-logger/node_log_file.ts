@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { CivicError, errorFactory, isCivicError } from './errors.ts';
 import { LOG_ERRORS } from './catalog.ts';
 import { checkPathSyntax, fsError } from './fs_errors.ts';
+import { concatBytes } from './bytes.ts';
 import { LineSplitter } from './line_splitter.ts';
 import { DEFAULT_MAX_RECORD_BYTES, encodeRecord, parseRecordLine, type LogRecord } from './record.ts';
 
@@ -37,10 +38,13 @@ export class LogWriter {
   readonly #path: string;
   readonly #sync: boolean;
   readonly #maxBytes: number;
+  /** The file ended without a newline when opened: the first append starts with one. */
+  #closeLine: boolean;
 
-  private constructor(handle: FileHandle, path: string, options: LogWriterOptions) {
+  private constructor(handle: FileHandle, path: string, options: LogWriterOptions, closeLine: boolean) {
     this.#handle = handle;
     this.#path = path;
+    this.#closeLine = closeLine;
     this.#sync = options.sync ?? false;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORD_BYTES;
   }
@@ -49,10 +53,10 @@ export class LogWriter {
   /**
    * Opens (creating if needed) a log file for appending. When the file is new and
    * `sync` is on, the directory is fsynced too, so the file's name survives a crash
-   * along with its first record. An existing log whose last line has no newline is
-   * refused: a record appended there would be glued to the torn one and lost with it.
+   * along with its first record. When an existing log does not end in a newline, the
+   * first append starts with one (see {@link LogWriter.append}).
    * @throws {@link CivicError} `E_PATH_INVALID`, `E_PATH_NOT_FOUND`, `E_PATH_PERMISSION`,
-   *   `E_PATH_IS_DIR`, `E_PATH_NOT_DIR`, `E_LOG_TORN_TAIL`, `E_IO_NO_SPACE`, `E_IO_SYNC` or `E_IO`
+   *   `E_PATH_IS_DIR`, `E_PATH_NOT_DIR`, `E_IO_NO_SPACE`, `E_IO_SYNC` or `E_IO`
    */
   static async open(path: string, options: LogWriterOptions = {}): Promise<LogWriter> {
     checkPathSyntax(path);
@@ -72,14 +76,15 @@ export class LogWriter {
         throw fsError(again, action);
       }
     }
+    let closeLine = false;
     try {
-      if (!created) await checkTail(handle, path);
+      if (!created) closeLine = !(await endsWithNewline(handle, path));
       if (created && options.sync === true) await syncDirectory(dirname(full), action);
     } catch (error) {
       await handle.close();
       throw error;
     }
-    return new LogWriter(handle, path, options);
+    return new LogWriter(handle, path, options, closeLine);
   }
   // #endregion open-log
 
@@ -88,11 +93,20 @@ export class LogWriter {
    * Appends one record. The record is encoded and size-checked before any I/O, then
    * written with a single `write` call; a short write is reported, never retried,
    * because a second write could land after another writer's record.
+   *
+   * If the file did not end in a newline when it was opened, the first record is
+   * written as `\n` + line, still in one `write`. Either the last line was torn (a
+   * writer died mid-record): the newline closes it, so our record is not glued to it
+   * and lost with it, and readers report the torn line. Or another writer was in the
+   * middle of a large write when we looked (the kernel grows the file page by page):
+   * its record completes first, and ours follows after an empty line, which readers skip.
    * @throws {@link CivicError} `E_RECORD_*` before any I/O; `E_IO_SHORT_WRITE`,
    *   `E_IO_NO_SPACE`, `E_IO` or `E_IO_SYNC` (all indefinite) after it
    */
   async append(record: LogRecord): Promise<AppendResult> {
-    const line = encodeRecord(record, this.#maxBytes);
+    const encoded = encodeRecord(record, this.#maxBytes);
+    const line = this.#closeLine ? concatBytes([NEWLINE_BYTES, encoded]) : encoded;
+    this.#closeLine = false;
     let written: number;
     try {
       ({ bytesWritten: written } = await this.#handle.write(line, 0, line.length));
@@ -141,19 +155,19 @@ export async function appendRecord(path: string, record: LogRecord, options: Log
 const LOG_FILE_MODE = 0o640;
 const NEWLINE = 0x0a;
 
-/** Refuses a log whose last byte is not a newline (see {@link repairTornTail}). */
-async function checkTail(handle: FileHandle, path: string): Promise<void> {
+const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
+
+/** True when the file is empty or its last byte is a newline. */
+async function endsWithNewline(handle: FileHandle, path: string): Promise<boolean> {
   const last = new Uint8Array(1);
-  let size: number;
   try {
-    size = (await handle.stat()).size;
-    if (size > 0) await handle.read(last, 0, 1, size - 1);
+    const size = (await handle.stat()).size;
+    if (size === 0) return true;
+    await handle.read(last, 0, 1, size - 1);
   } catch (error) {
     throw fsError(error, `Cannot check the end of log ${path}`);
   }
-  if (size > 0 && last[0] !== NEWLINE) {
-    throw fail('E_LOG_TORN_TAIL', `Cannot append to ${path}: it ends in a torn record; run \`civictrust log repair -f ${path}\` first`);
-  }
+  return last[0] === NEWLINE;
 }
 
 async function syncDirectory(dir: string, action: string): Promise<void> {
@@ -288,6 +302,9 @@ export async function* readLog(path: string, options: ReadLogOptions = {}): Asyn
           bad(fail('E_LOG_CORRUPT', `Cannot read record: line ${line.lineNo} is ${line.length} bytes, over max ${maxBytes - 1}`));
           continue;
         }
+        // An empty line is the separator an append leaves when it closed a line that
+        // another writer was still writing (see LogWriter.append): no record, no damage.
+        if (line.bytes.length === 0) continue;
         let record: LogRecord | undefined;
         try {
           record = parseRecordLine(line.bytes, line.lineNo);

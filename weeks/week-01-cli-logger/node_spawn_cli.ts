@@ -27,8 +27,10 @@ export interface RunCliOptions {
   readonly stdin?: string | Uint8Array;
   /** The working directory. */
   readonly cwd?: string;
-  /** Run as this user id (needs root; uses `node_run_as.ts`). */
+  /** Run as this user id (needs root; uses `node_run_as.ts`, which loads `spec` first). */
   readonly uid?: number;
+  /** With `uid`: the CLI to run, as a module exporting a `CliSpec` (default week 1's). */
+  readonly spec?: { readonly module: string | URL; readonly name: string };
   /** A command to run node under, e.g. `['prlimit', '--fsize=50']`. */
   readonly prefix?: readonly string[];
   /** The TypeScript entry point to run (default: week 1's `node_main.ts`). */
@@ -37,14 +39,16 @@ export interface RunCliOptions {
 
 /**
  * Runs `civictrust <args>` through an entry point and waits for it to exit.
- * With `uid`, week 1's `node_run_as.ts` drops privileges first (and `entry` is ignored).
+ * With `uid`, week 1's `node_run_as.ts` drops privileges first and runs `spec`
+ * (`entry` is then ignored).
  */
 export function runCliProcess(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   const entry = options.uid !== undefined
     ? fileURLToPath(new URL('./node_run_as.ts', import.meta.url))
     : options.entry !== undefined ? (typeof options.entry === 'string' ? options.entry : fileURLToPath(options.entry))
       : fileURLToPath(new URL('./node_main.ts', import.meta.url));
-  const asUser = options.uid === undefined ? [] : ['--uid', String(options.uid), '--'];
+  const spec = options.spec === undefined ? [] : ['--spec', `${typeof options.spec.module === 'string' ? options.spec.module : fileURLToPath(options.spec.module)}#${options.spec.name}`];
+  const asUser = options.uid === undefined ? [] : ['--uid', String(options.uid), ...spec, '--'];
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
   const child = spawn(command as string, [...prefixArgs, '--import', TSX_LOADER, entry, ...asUser, ...args], {
     cwd: options.cwd,
