@@ -10,5 +10,6 @@ export * from './clock.ts';
 export * from './cli.ts';
 export * from './logger.ts';
 export * from './testing.ts';
+export * from './framing.ts';
 export * from './timers.ts';
 export * from './http.ts';
