@@ -5,6 +5,7 @@
  * CRLF into the header section (header injection).
  * @module
  */
+import { concatBytes } from '../../lib/bytes.ts';
 import { HttpError } from './catalog.ts';
 import type { HttpHeader } from './http_parser.ts';
 
@@ -66,7 +67,7 @@ export function encodeHttpRequest(spec: HttpRequestSpec): Uint8Array {
     lines.push(`${name}: ${value}`);
   }
   if (spec.body !== undefined || spec.method === 'POST') lines.push(`Content-Length: ${spec.body?.length ?? 0}`);
-  return concatBytes(encoder.encode(`${lines.join('\r\n')}\r\n\r\n`), spec.body);
+  return concatBytes([encoder.encode(`${lines.join('\r\n')}\r\n\r\n`), spec.body ?? new Uint8Array(0)]);
 }
 // #endregion encode-request
 
@@ -103,14 +104,5 @@ export function encodeHttpResponse(spec: HttpResponseSpec): Uint8Array {
     lines.push(`${name}: ${value}`);
   }
   lines.push(`Content-Length: ${body.length}`);
-  return concatBytes(encoder.encode(`${lines.join('\r\n')}\r\n\r\n`), body);
-}
-
-/** Joins a head and an optional body into one new array. */
-function concatBytes(head: Uint8Array, body: Uint8Array | undefined): Uint8Array {
-  if (body === undefined || body.length === 0) return head;
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
-  return out;
+  return concatBytes([encoder.encode(`${lines.join('\r\n')}\r\n\r\n`), body ?? new Uint8Array(0)]);
 }
