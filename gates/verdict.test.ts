@@ -100,6 +100,17 @@ describe('judgeWeek', () => {
     expect(week.problems).toEqual([expect.stringContaining('has no [1.n] prefix')]);
   });
 
+  it('accepts a passing test without an id as support (a unit test the gate imports)', () => {
+    const week = judgeWeek1([...ALL_OF_WEEK_1, test('parses an empty body')]);
+    expect([week.status, week.problems]).toEqual(['pass', []]);
+  });
+
+  it('flags a passing test whose title starts like an id but is not one', () => {
+    const week = judgeWeek1([...ALL_OF_WEEK_1, test('[1,3] a typo hides this test')]);
+    expect(week.status).toBe('fail');
+    expect(week.problems).toEqual([expect.stringContaining('has no [1.n] prefix')]);
+  });
+
   it('flags an error raised outside any test', () => {
     const week = judgeWeek1(ALL_OF_WEEK_1, '\nError: afterAll hook threw\n    at gate.test.ts:9');
     expect(week.problems).toEqual(['Fix the gate file: it failed outside any test: Error: afterAll hook threw']);
