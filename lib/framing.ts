@@ -15,7 +15,7 @@ export {
   openFileSink,
   EchoServer,
   EchoConnection, EchoClient, sendEcho,
-  ECHO_COMMANDS, WEEK2_CLI,
+  ECHO_COMMANDS, WEEK2_CLI, openLog, firstSignal,
   startServerProcess, RawPeer, waitForRecords,
 } from '../weeks/week-02-framing/mod.ts';
 export type {
@@ -27,6 +27,7 @@ export type {
   Logger, LoggerOptions, LogOptions, LogFields, LogSink, MemorySink,
   NetAddress,
   FileSink, FileSinkOptions,
+  OpenedLog, FirstSignal,
   EchoServerOptions, CloseOptions, CloseResult, CloseReason,
   ConnectOptions, EchoClientOptions, SendOptions, EchoReply,
   ServerProcess, StartServerOptions, ProcessExit, LoggedRecord,

@@ -30,7 +30,12 @@ export interface RunCliOptions {
   /** Run as this user id (needs root; uses `node_run_as.ts`, which loads `spec` first). */
   readonly uid?: number;
   /** With `uid`: the CLI to run, as a module exporting a `CliSpec` (default week 1's). */
-  readonly spec?: { readonly module: string | URL; readonly name: string };
+  readonly spec?: {
+    /** The module's path or URL. */
+    readonly module: string | URL;
+    /** The name of its exported `CliSpec`. */
+    readonly name: string;
+  };
   /** A command to run node under, e.g. `['prlimit', '--fsize=50']`. */
   readonly prefix?: readonly string[];
   /** The TypeScript entry point to run (default: week 1's `node_main.ts`). */

@@ -25,6 +25,7 @@ export { EchoServer } from './node_echo_server.ts';
 export type { EchoServerOptions, CloseOptions, CloseResult, CloseReason } from './node_echo_server.ts';
 export { EchoConnection, EchoClient, sendEcho } from './node_echo_client.ts';
 export type { ConnectOptions, EchoClientOptions, SendOptions, EchoReply } from './node_echo_client.ts';
-export { ECHO_COMMANDS, WEEK2_CLI } from './node_echo_cli.ts';
+export { ECHO_COMMANDS, WEEK2_CLI, openLog, firstSignal } from './node_echo_cli.ts';
+export type { OpenedLog, FirstSignal } from './node_echo_cli.ts';
 export { startServerProcess, RawPeer, waitForRecords } from './node_test_support.ts';
 export type { ServerProcess, StartServerOptions, ProcessExit, LoggedRecord } from './node_test_support.ts';

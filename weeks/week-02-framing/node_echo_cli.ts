@@ -40,9 +40,27 @@ function maxFrameOf(args: CommandArgs): number {
   return intFlag(args, 'max-frame-bytes', { min: 1, max: MAX_FRAME_FLAG, fallback: DEFAULT_MAX_FRAME_BYTES });
 }
 
-/** Where log records go: stderr by default, or a file shared through O_APPEND. */
-async function openLog(args: CommandArgs, io: CliIo): Promise<{ sink: LogSink; close(): Promise<void> }> {
-  const path = stringFlag(args, 'log');
+/** A log destination opened by {@link openLog}. */
+export interface OpenedLog {
+  /** Give it to the logger. */
+  readonly sink: LogSink;
+  /** Flushes and closes the destination. */
+  close(): Promise<void>;
+}
+
+/** The first SIGINT or SIGTERM, as a promise. */
+export interface FirstSignal {
+  /** Resolves to the signal's name, e.g. `SIGTERM`. */
+  readonly signal: Promise<string>;
+  /** Stops listening (when the server failed to start). */
+  cancel(): void;
+}
+
+/**
+ * Where a server's log records go: JSON lines on stderr (no path, or `-`), or a file
+ * shared with other writers through O_APPEND.
+ */
+export async function openLog(path: string | undefined, io: CliIo): Promise<OpenedLog> {
   if (path === undefined || path === '-') return { sink: textSink((text) => io.stderr(text)), close: async () => {} };
   return openFileSink(path);
 }
@@ -53,7 +71,7 @@ function loggerOf(args: CommandArgs, io: CliIo, sink: LogSink, nodeId: string): 
 }
 
 /** The first SIGINT or SIGTERM; a second one gets Node's default (immediate exit). */
-function firstSignal(): { readonly signal: Promise<string>; cancel(): void } {
+export function firstSignal(): FirstSignal {
   let cancel = () => {};
   const signal = new Promise<string>((resolve) => {
     const onSignal = (name: string) => {
@@ -80,7 +98,7 @@ async function serveCommand(args: CommandArgs, io: CliIo): Promise<ExitCode> {
     readMs: intFlag(args, 'read-timeout-ms', { min: 1, max: 86_400_000, fallback: DEFAULT_TIMEOUT_POLICY.readMs }),
   };
   const graceMs = intFlag(args, 'grace-ms', { min: 0, max: 600_000, fallback: 5000 });
-  const log = await openLog(args, io);
+  const log = await openLog(stringFlag(args, 'log'), io);
   const logger = loggerOf(args, io, log.sink, stringFlag(args, 'node-id') ?? 'echo-server');
   const stop = firstSignal(); // listening for signals before the port is bound: none is missed
   let server: EchoServer;
@@ -139,7 +157,7 @@ async function sendCommand(args: CommandArgs, io: CliIo): Promise<ExitCode> {
     ...(requestId === undefined ? {} : { requestId }),
   };
   const body = fromStdin ? await readBody(io, maxFrameBytes) : new TextEncoder().encode(args.positionals[0] as string);
-  const log = await openLog(args, io);
+  const log = await openLog(stringFlag(args, 'log'), io);
   const logger = loggerOf(args, io, log.sink, stringFlag(args, 'node-id') ?? 'echo-client');
   try {
     const reply = await sendEcho(body, { ...options, logger });
