@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { LOG_COMMANDS, type CliSpec } from '../lib/cli.ts';
 import { LOG_ERRORS, mergeCatalogs } from '../lib/errors.ts';
 import { ECHO_COMMANDS, FRAME_ERRORS } from '../lib/framing.ts';
-import { HTTP_COMMANDS, HTTP_ERRORS } from '../lib/http.ts';
+import { HTTP_COMMANDS, HTTP_ERRORS, SERVER_HEALTH_COMMANDS } from '../lib/http.ts';
+import { SERVER_ERRORS } from '../lib/server.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,6 +16,6 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 export const CIVICTRUST: CliSpec = {
   name: 'civictrust',
   version: pkg.version,
-  groups: [LOG_COMMANDS, ECHO_COMMANDS, HTTP_COMMANDS],
-  catalog: mergeCatalogs(LOG_ERRORS, FRAME_ERRORS, HTTP_ERRORS),
+  groups: [LOG_COMMANDS, ECHO_COMMANDS, SERVER_HEALTH_COMMANDS, HTTP_COMMANDS],
+  catalog: mergeCatalogs(LOG_ERRORS, FRAME_ERRORS, SERVER_ERRORS, HTTP_ERRORS),
 };

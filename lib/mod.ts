@@ -11,5 +11,6 @@ export * from './cli.ts';
 export * from './logger.ts';
 export * from './testing.ts';
 export * from './framing.ts';
+export * from './server.ts';
 export * from './timers.ts';
 export * from './http.ts';

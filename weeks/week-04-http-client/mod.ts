@@ -22,3 +22,6 @@ export type { HttpOutcome } from './http_record.ts';
 export { DEFAULT_HTTP_TIMEOUTS, REQUEST_ID_HEADER, httpRequest } from './node_http_client.ts';
 export type { HttpExchange, HttpRequestOptions, HttpTimeouts } from './node_http_client.ts';
 export { HTTP_COMMANDS } from './node_http_cli.ts';
+export { HEALTH_PATH, HealthServer } from './node_health_server.ts';
+export type { HealthReport, HealthServerOptions } from './node_health_server.ts';
+export { SERVER_HEALTH_COMMANDS, WEEK4_CLI, frameServerHealth } from './node_server_cli.ts';

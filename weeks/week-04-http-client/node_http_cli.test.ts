@@ -14,7 +14,7 @@ import { runCli, type CliIo } from '../../lib/cli.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { readLog, type LogRecord } from '../../lib/logger.ts';
 import { errorCodeOf, runCliProcess } from '../../lib/testing.ts';
-import { WEEK4_CLI } from './node_http_cli.ts';
+import { WEEK4_CLI } from './node_server_cli.ts';
 import { closedPort, replyAndClose, serve, type Script } from './testdata/servers.ts';
 
 /** Every record of a log file, read back with week 1's strict reader. */

@@ -148,6 +148,3 @@ export const HTTP_COMMANDS: CommandGroup = {
   summary: 'Send one HTTP/1.1 request with a request id and print the response',
   commands: [GET, POST],
 };
-
-/** Week 4's CLI on its own: the `http` group, with week 1's and week 4's catalogs (`node_main.ts` runs it). */
-export const WEEK4_CLI: CliSpec = { name: 'civictrust', version: 'week-04', groups: [HTTP_COMMANDS], catalog: mergeCatalogs(LOG_ERRORS, HTTP_ERRORS) };

@@ -5,6 +5,6 @@
  * @module
  */
 import { runMain } from '../../lib/cli.ts';
-import { WEEK4_CLI } from './node_http_cli.ts';
+import { WEEK4_CLI } from './node_server_cli.ts';
 
 await runMain(WEEK4_CLI);
