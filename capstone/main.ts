@@ -1,14 +1,16 @@
 /**
  * `npm start`: the main job of CivicTrust, as far as the course has built it.
  *
- * Today (week 1) that is the evidence trail every later component writes to: several
- * `civictrust` processes append to one record log at once, the log is read back and
- * searched, and two bad requests are refused with their documented exit statuses.
- * Each step runs the real CLI as a child process and checks what it printed; the job
- * exits non-zero if anything differs from the contract.
+ * Today (month 1) that is, first, the evidence trail every later component writes to:
+ * several `civictrust` processes append to one record log at once, the log is read
+ * back and searched, and bad requests are refused with their documented exit
+ * statuses. Then the server: the multi-client frame server starts with its `/healthz`
+ * endpoint, clients echo through it, a probe's request id is found in the server's
+ * log, and SIGTERM drains it. Each step runs the real CLI as a child process and
+ * checks what it printed; the job exits non-zero if anything differs from the contract.
  * @module
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +41,7 @@ function check(what: string, ok: boolean, detail: string): void {
 
 const dir = mkdtempSync(join(tmpdir(), 'civictrust-'));
 const log = join(dir, 'events.log');
-process.stdout.write(`CivicTrust main job (built so far: week 1, the CLI contract and the record log)\nworkspace: ${dir}\n\n`);
+process.stdout.write(`CivicTrust main job (built so far: month 1: the record log, framing, the multi-client server, HTTP probes)\nworkspace: ${dir}\n\n`);
 
 process.stdout.write('1. Four services append to one log at the same time\n');
 const services = ['registry', 'issuer', 'witness', 'verifier'];
@@ -67,6 +69,30 @@ const missing = await civictrust(['log', 'append', '-f', join(dir, 'no', 'such',
 check('a missing directory exits 4 (not found) with E_PATH_NOT_FOUND', missing.code === EXIT.notFound && missing.stderr.includes('E_PATH_NOT_FOUND'), missing.stderr.split('\n')[0] ?? '');
 const after = (await civictrust(['log', 'read', '-f', log, '--json'])).stdout.split('\n').filter(Boolean).length;
 check('the refused requests left the log as it was', after === appends.length, `${after} records`);
+
+process.stdout.write('\n5. The frame server with /healthz: echo through it, probe it, follow the probe into its log\n');
+const serverLog = join(dir, 'server.log');
+const server: ChildProcessWithoutNullStreams = spawn(process.execPath,
+  [BIN, 'server', 'run', '--port', '0', '--health-port', '0', '--log', serverLog, '--json'], { stdio: 'pipe' });
+try {
+  const ready = await new Promise<{ port: number; health: string }>((resolve, reject) => {
+    server.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { port: number; health: string }));
+    server.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
+  });
+  check('the server is listening', true, `data port ${ready.port}, ${ready.health}`);
+  const echoes = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+    civictrust(['echo', 'send', '--port', String(ready.port), '--request-id', `echo-${i}`, '--log', join(dir, 'clients.log'), `hello ${i}`])));
+  check('8 concurrent clients get their own message back', echoes.every((r, i) => r.code === EXIT.ok && r.stdout.includes(`hello ${i}`)), '');
+  const probe = await civictrust(['http', 'get', ready.health, '--request-id', 'main-probe-1']);
+  check('GET /healthz answers 200 with the server\'s live stats', probe.code === EXIT.ok && probe.stdout.includes('"status":"ok"'), probe.stdout.split('\n').at(-2) ?? '');
+  server.kill('SIGTERM');
+  const exit = await new Promise<number | null>((resolve) => server.once('exit', resolve));
+  check('SIGTERM drains the server and it exits 0', exit === 0, '');
+  const traced = readFileSync(serverLog, 'utf8').split('\n').filter((line) => line.includes('"request_id":"main-probe-1"'));
+  check('the probe\'s request id is in the server\'s log', traced.length === 1, traced[0]?.slice(0, 120) ?? 'not found');
+} finally {
+  server.kill('SIGKILL');
+}
 
 process.stdout.write(`\n${failures === 0 ? 'PASS' : 'FAIL'}: main job (${failures} failure(s)). Inspect the log with:\n  node capstone/bin/civictrust.mjs log read -f ${log}\n`);
 process.exitCode = failures === 0 ? 0 : 1;
