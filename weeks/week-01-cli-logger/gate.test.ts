@@ -3,8 +3,7 @@
  * named `[1.k] <claim>`. `npm run gate -- week-1` maps them to the criteria.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,17 +16,13 @@ import { LOG_COMMANDS, WEEK1_CLI } from './node_log_cli.ts';
 import { readLog } from './node_log_file.ts';
 import { encodeRecord, type LogRecord } from './record.ts';
 import { TSX_LOADER, errorCodeOf, runCliProcess, type CliResult } from './node_spawn_cli.ts';
+import { makeWorkspace } from './node_workspace.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'civictrust-week1-'));
-chmodSync(work, 0o755); // reachable by `nobody` for the permission cases
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-let serial = 0;
-/** A fresh path inside the test's workspace. */
-function fresh(name: string): string {
-  serial += 1;
-  return join(work, `${serial}-${name}`);
-}
+const workspace = makeWorkspace('week1');
+const work = workspace.dir;
+const fresh = workspace.fresh;
+afterAll(() => workspace.remove());
 
 /** Runs the CLI in-process with a fixed clock and counter ids, capturing everything. */
 async function runInProcess(argv: readonly string[], stdin?: Uint8Array): Promise<CliResult> {

@@ -26,3 +26,5 @@ export { fsError, checkPathSyntax } from './fs_errors.ts';
 export { runCliProcess, errorCodeOf, TSX_LOADER } from './node_spawn_cli.ts';
 export type { CliResult, RunCliOptions } from './node_spawn_cli.ts';
 export { concatBytes, readAllCapped } from './bytes.ts';
+export { makeWorkspace } from './node_workspace.ts';
+export type { Workspace } from './node_workspace.ts';

@@ -4,9 +4,8 @@
  * `npm run gate -- week-2` maps them to the criteria.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -20,18 +19,14 @@ import { EchoServer } from './node_echo_server.ts';
 import { RawPeer, startServerProcess, waitForRecords, type LoggedRecord } from './node_test_support.ts';
 import { backoffDelay, seededRandom } from './retry.ts';
 import { createLogger, memorySink } from './structured_log.ts';
+import { makeWorkspace } from '../../lib/testing.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = join(here, 'node_main.ts');
-const work = mkdtempSync(join(tmpdir(), 'civictrust-week2-'));
-chmodSync(work, 0o755);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-let serial = 0;
-/** A fresh path in the test's workspace. */
-function fresh(name: string): string {
-  serial += 1;
-  return join(work, `${serial}-${name}`);
-}
+const workspace = makeWorkspace('week2');
+const work = workspace.dir;
+const fresh = workspace.fresh;
+afterAll(() => workspace.remove());
 const text = (s: string) => new TextEncoder().encode(s);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Runs week 2's CLI as a real process, as another user when `uid` is given (root only). */

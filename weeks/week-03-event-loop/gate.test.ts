@@ -4,27 +4,22 @@
  * `npm run gate -- week-3` maps them to the criteria.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawPeer, frameMessage, parseMessage, startServerProcess, waitForRecords, type LoggedRecord, type ServerProcess } from '../../lib/framing.ts';
-import { TSX_LOADER } from '../../lib/testing.ts';
+import { TSX_LOADER, makeWorkspace } from '../../lib/testing.ts';
 import { renderTransitionTable } from './_transition_table.ts';
 import { connectionStep, type ConnectionEvent, type ConnectionState, type StepResult } from './connection.ts';
 import { countFds, openIdleClients, runChurn, runEchoLoad, settleFds } from './node_load.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = join(here, 'node_main.ts');
-const work = mkdtempSync(join(tmpdir(), 'civictrust-week3-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-let serial = 0;
-/** A fresh path in the test's workspace. */
-function fresh(name: string): string {
-  serial += 1;
-  return join(work, `${serial}-${name}`);
-}
+const workspace = makeWorkspace('week3');
+const work = workspace.dir;
+const fresh = workspace.fresh;
+afterAll(() => workspace.remove());
 const text = (s: string) => new TextEncoder().encode(s);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
