@@ -109,6 +109,8 @@ export function typeCheckFences(files: readonly MarkdownFile[], opts: TypeCheckO
     ...opts.compilerOptions,
     noEmit: true,
     moduleDetection: ts.ModuleDetectionKind.Force,
+    // A fence is a snippet: it may import a name only to show where it comes from.
+    noUnusedLocals: false,
   };
   // Absolute virtual path -> where its fence sits in the Markdown.
   const virtual = new Map<string, { text: string; markdownPath: string; fence: Fence }>();

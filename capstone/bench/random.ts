@@ -2,29 +2,17 @@
  * Seeded, deterministic inputs for benchmarks: the same seed gives the same bytes on
  * every machine and every run, so two runs measure the same work.
  *
- * The generator is mulberry32 (32-bit state, period 2^32), by Tommy Ettinger: fast,
+ * The generator is week 2's mulberry32 (`seededRandom` in lib/framing.ts): fast,
  * small and good enough for test data. It is not cryptographic and must never be.
  * @module
  */
+import { seededRandom, type RandomSource } from '../../lib/framing.ts';
 
-/** A source of uniform numbers in [0, 1), like `Math.random` but seeded. */
-export type Random = () => number;
+/** A source of uniform numbers in [0, 1), like `Math.random` but seeded (week 2's `RandomSource`). */
+export type Random = RandomSource;
 
-/**
- * Makes a seeded generator.
- * @param seed - any integer; only its low 32 bits count
- * @returns a function giving the next number in [0, 1)
- */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return function next(): number {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Week 2's mulberry32 generator, re-exported so suites import their inputs from one place. */
+export { seededRandom };
 
 /**
  * Fills a new byte array from a generator.

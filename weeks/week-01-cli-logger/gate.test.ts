@@ -14,7 +14,7 @@ import { EXIT } from './errors.ts';
 import { runCli } from './node_cli.ts';
 import { LOG_COMMANDS, WEEK1_CLI } from './node_log_cli.ts';
 import { readLog } from './node_log_file.ts';
-import { encodeRecord, type LogRecord } from './record.ts';
+import { encodeRecord } from './record.ts';
 import { TSX_LOADER, errorCodeOf, runCliProcess, type CliResult } from './node_spawn_cli.ts';
 import { makeWorkspace } from './node_workspace.ts';
 

@@ -24,7 +24,6 @@ import { makeWorkspace } from '../../lib/testing.ts';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = join(here, 'node_main.ts');
 const workspace = makeWorkspace('week2');
-const work = workspace.dir;
 const fresh = workspace.fresh;
 afterAll(() => workspace.remove());
 const text = (s: string) => new TextEncoder().encode(s);

@@ -17,7 +17,6 @@ import { countFds, openIdleClients, runChurn, runEchoLoad, settleFds } from './n
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = join(here, 'node_main.ts');
 const workspace = makeWorkspace('week3');
-const work = workspace.dir;
 const fresh = workspace.fresh;
 afterAll(() => workspace.remove());
 const text = (s: string) => new TextEncoder().encode(s);

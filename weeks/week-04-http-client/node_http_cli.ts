@@ -5,10 +5,10 @@
  * catalog gives the code; `--log` appends one structured record per request.
  * @module
  */
-import { EXIT, isCivicError, mergeCatalogs, LOG_ERRORS, type ExitCode } from '../../lib/errors.ts';
-import { intFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
+import { EXIT, isCivicError, type ExitCode } from '../../lib/errors.ts';
+import { intFlag, stringFlag, type CliIo, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
 import { appendRecord } from '../../lib/logger.ts';
-import { HTTP_ERRORS, isTransientHttpError } from './catalog.ts';
+import { isTransientHttpError } from './catalog.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpHeader } from './http_parser.ts';
 import { httpOutcomeRecord, type HttpOutcome } from './http_record.ts';
 import { DEFAULT_HTTP_TIMEOUTS, httpRequest, type HttpExchange } from './node_http_client.ts';

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { NodeTimerDriver } from './node_timer_driver.ts';
+import { seededRandom } from '../../lib/framing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,20 +26,9 @@ const slots = Number(values.slots);
 const spreadMs = Number(values.spread);
 const seed = Number(values.seed);
 
-/** mulberry32: a tiny seeded PRNG, so every run schedules the same deadlines. */
-function random(state: number): () => number {
-  let s = state >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Offsets of the deadlines from the start, in ms. */
-const next = random(seed);
+const next = seededRandom(seed); // every run schedules the same deadlines
 const offsets = Array.from({ length: timers }, () => 50 + next() * spreadMs);
 
 function percentile(sorted: readonly number[], p: number): number {
