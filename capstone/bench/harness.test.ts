@@ -122,6 +122,47 @@ describe('bench harness in short mode', () => {
   });
 });
 
+/** A workload whose trial reports fixed per-operation latencies: 1..100 ms, shuffled. */
+function fixedLatencies(label: string, scale: number): Workload {
+  const ms = Array.from({ length: 100 }, (_, i) => ((i * 37) % 100) + 1);
+  return { label, prepare: () => ({ run() {}, latencies: () => ms.map((m) => (m * scale) / 1000) }) };
+}
+
+describe('bench harness percentile figures', () => {
+  it('reads p50/p95/p99 from the latencies the trial reports, nearest rank', async () => {
+    const suite: Suite = {
+      name: 'tail',
+      title: 'percentiles',
+      figures: () => (['p50', 'p95', 'p99'] as const).map((metric): Figure => ({
+        name: metric, metric, unit: 'req', ops: 100, relation: 'peer',
+        subject: fixedLatencies('ours', 1), peer: fixedLatencies('theirs', 2), target: { atMost: 1 },
+      })),
+    };
+    const cap = captureIo();
+    expect(await benchMain(['--json', '--repeats', '1', '--warmup', '0'], cap.io, [suite])).toBe(EXIT.ok);
+    const figures = (JSON.parse(cap.stdout) as BenchReport).suites[0]!.figures;
+    expect(figures.map((f) => [f.metric, f.subject.median, f.peer.median, f.ratio, f.target?.met])).toEqual([
+      ['p50', 0.05, 0.1, 0.5, true],
+      ['p95', 0.095, 0.19, 0.5, true],
+      ['p99', 0.099, 0.198, 0.5, true],
+    ]);
+    const text = captureIo();
+    await benchMain(['--repeats', '1', '--warmup', '0'], text.io, [suite]);
+    expect(text.stdout).toMatch(/tail  p99\s+ours p99 99\.0 ms\/req/);
+  });
+
+  it('fails the suite when a percentile figure gets no latencies', async () => {
+    const silent: Workload = { label: 'silent', prepare: () => ({ run() {} }) };
+    const suite: Suite = {
+      name: 'mute', title: 'no latencies',
+      figures: () => [{ name: 'p99', metric: 'p99', unit: 'req', ops: 1, relation: 'peer', subject: silent, peer: silent }],
+    };
+    const cap = captureIo();
+    expect(await benchMain(['--short', '--json'], cap.io, [suite])).not.toBe(EXIT.ok);
+    expect((JSON.parse(cap.stdout) as BenchReport).suites[0]!.error?.message).toMatch(/reports no per-operation latencies/);
+  });
+});
+
 describe('bench harness in full mode', () => {
   it('runs warm-ups, then alternates which side goes first, with fresh trials each time', async () => {
     const events: string[] = [];

@@ -34,7 +34,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { defineErrors, errorFactory, exitCodeOf, isCivicError, LOG_ERRORS, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
-import { ratioOf, summarize, targetMet } from './stats.ts';
+import { percentile, ratioOf, summarize, targetMet } from './stats.ts';
 
 // ---------------------------------------------------------------------------------------
 // The interface suites implement
@@ -51,6 +51,13 @@ export interface Trial {
    * ({@link SuiteContext.check}) on what the run produced.
    */
   finish?(): Promise<void> | void;
+  /**
+   * The latency of every operation of the timed body, in seconds, for the percentile
+   * metrics (`p50`, `p95`, `p99`): the workload records them itself (start and end of each
+   * request) and the harness reads them after {@link run}. Required by those metrics,
+   * ignored by the others.
+   */
+  latencies?(): readonly number[];
 }
 
 /** One side of a figure: a labelled way of doing the figure's `ops` operations. */
@@ -73,9 +80,18 @@ export type Target = { readonly atLeast: number } | { readonly atMost: number };
 
 /**
  * How a figure's number is read: `throughput` is operations per second (higher is
- * better); `latency` is seconds per operation (lower is better).
+ * better); `latency` is the trial's time divided by its operations, seconds per operation
+ * (lower is better); `p50`, `p95` and `p99` are that percentile of the per-operation
+ * latencies the trial reports through {@link Trial.latencies} (lower is better), the figure
+ * to use where requests overlap and the mean hides the tail.
  */
-export type Metric = 'throughput' | 'latency';
+export type Metric = 'throughput' | 'latency' | PercentileMetric;
+
+/** The percentile metrics: a tail of the per-operation latencies, in seconds. */
+export type PercentileMetric = 'p50' | 'p95' | 'p99';
+
+/** The percentile each {@link PercentileMetric} stands for. */
+const PERCENTILES: Readonly<Record<PercentileMetric, number>> = { p50: 50, p95: 95, p99: 99 };
 
 /** Whether the peer is another way of doing the job or a floor/ceiling nothing can beat. */
 export type Relation = 'peer' | 'limit';
@@ -165,7 +181,7 @@ const fail = errorFactory(BENCH_ERRORS);
 export interface SideResult {
   /** The workload's label. */
   readonly label: string;
-  /** One value per measured repeat, in run order: ops/s (throughput) or s/op (latency). */
+  /** One value per measured repeat, in run order: ops/s (throughput) or s/op (the others). */
   readonly samples: readonly number[];
   /** Median of {@link samples}. */
   readonly median: number;
@@ -314,8 +330,11 @@ function gcHook(): (() => void) | undefined {
   return typeof gc === 'function' ? (gc as () => void) : undefined;
 }
 
-/** Prepares, times and finishes one trial; returns the timed seconds. */
-async function timeTrial(workload: Workload): Promise<number> {
+/**
+ * Prepares, times and finishes one trial of a figure's side; returns its sample in the
+ * figure's metric.
+ */
+async function timeTrial(figure: Figure, workload: Workload): Promise<number> {
   const trial = await workload.prepare();
   gcHook()?.();
   const start = process.hrtime.bigint();
@@ -324,12 +343,14 @@ async function timeTrial(workload: Workload): Promise<number> {
   await trial.finish?.();
   // A trial of a few cheap operations can read 0 ns on a coarse clock: count it as 1 ns
   // so rates stay finite.
-  return Math.max(Number(elapsed), 1) / 1e9;
-}
-
-/** Turns one trial's seconds into a sample in the figure's metric. */
-function sampleOf(figure: Figure, seconds: number): number {
-  return figure.metric === 'throughput' ? figure.ops / seconds : seconds / figure.ops;
+  const seconds = Math.max(Number(elapsed), 1) / 1e9;
+  if (figure.metric === 'throughput') return figure.ops / seconds;
+  if (figure.metric === 'latency') return seconds / figure.ops;
+  const latencies = trial.latencies?.();
+  if (latencies === undefined || latencies.length === 0) {
+    throw new RangeError(`figure ${figure.name}: ${workload.label} reports no per-operation latencies for ${figure.metric}`);
+  }
+  return percentile(latencies, PERCENTILES[figure.metric]);
 }
 
 /** Summarizes one side. */
@@ -361,19 +382,19 @@ export async function measureFigure(figure: Figure, options: RunOptions, progres
   checkFigure(figure);
   for (let w = 1; w <= options.warmup; w++) {
     progress(options.warmup === 1 ? 'warm-up' : `warm-up ${w}/${options.warmup}`);
-    await timeTrial(figure.subject);
-    await timeTrial(figure.peer);
+    await timeTrial(figure, figure.subject);
+    await timeTrial(figure, figure.peer);
   }
   const subject: number[] = [];
   const peer: number[] = [];
   for (let r = 0; r < options.repeats; r++) {
     progress(`run ${r + 1}/${options.repeats}`);
     if (r % 2 === 0) {
-      subject.push(sampleOf(figure, await timeTrial(figure.subject)));
-      peer.push(sampleOf(figure, await timeTrial(figure.peer)));
+      subject.push(await timeTrial(figure, figure.subject));
+      peer.push(await timeTrial(figure, figure.peer));
     } else {
-      peer.push(sampleOf(figure, await timeTrial(figure.peer)));
-      subject.push(sampleOf(figure, await timeTrial(figure.subject)));
+      peer.push(await timeTrial(figure, figure.peer));
+      subject.push(await timeTrial(figure, figure.subject));
     }
   }
   const s = sideResult(figure.subject.label, subject);

@@ -70,15 +70,17 @@ export function formatSeconds(seconds: number): string {
 }
 
 /**
- * Formats one value in a figure's metric: `412k rec/s` (throughput) or `38.2 ms/run`
- * (latency).
+ * Formats one value in a figure's metric: `412k rec/s` (throughput), `38.2 ms/run`
+ * (latency) or `p99 1.20 ms/put` (a percentile).
  * @param value - ops/s or s/op
  * @param metric - how the value reads
  * @param unit - the noun for one operation
  * @returns the text
  */
 export function formatValue(value: number, metric: Metric, unit: string): string {
-  return metric === 'latency' ? `${formatSeconds(value)}/${unit}` : `${formatCount(value)} ${unit}/s`;
+  if (metric === 'throughput') return `${formatCount(value)} ${unit}/s`;
+  const time = `${formatSeconds(value)}/${unit}`;
+  return metric === 'latency' ? time : `${metric} ${time}`;
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * | figure | subject | limit |
  * |---|---|---|
- * | round trip 64 B / 4 KiB | `EchoConnection.request`, one at a time, to `civictrust echo serve` | write the bytes to `raw_echo_server.mjs`, wait for as many back |
+ * | round trip 64 B p50 / p99, 4 KiB p99 | `EchoConnection.request`, one at a time, to `civictrust echo serve` | write the bytes to `raw_echo_server.mjs`, wait for as many back |
  * | pipelined 64 B / 4 KiB | 64 requests in flight on one `EchoConnection` | 64 messages in flight on one raw socket |
  * | pipelined 64 B, logged | the same, to a server that appends a JSON record per request to a file | the raw echo |
  *
@@ -12,9 +12,9 @@
  * `logged` figure, which shows what one JSON line per request costs. The raw peer does
  * no framing, no parsing, no logging and no timeouts, so the ratio is the price of all
  * of them. Every reply is checked after the clock stops: framed replies must equal
- * their requests, and the raw byte stream must equal what was sent. Round-trip
- * percentiles (p50, p99) of each side are printed on stderr at the end of the suite,
- * since the report's figures carry medians of trial means.
+ * their requests, and the raw byte stream must equal what was sent. The round-trip
+ * figures are percentiles of the per-request latencies (p50 and p99), the median over
+ * trials of each trial's percentile.
  * @module
  */
 import { connect, type Socket } from 'node:net';
@@ -41,8 +41,6 @@ interface Servers {
 }
 
 let servers: Servers | undefined;
-let percentiles: { name: string; framed: number[]; raw: number[] }[] = [];
-let report: ((line: string) => void) | undefined;
 
 /** `64 B`, `4 KiB`. */
 function sizeLabel(size: number): string {
@@ -52,13 +50,6 @@ function sizeLabel(size: number): string {
 /** Same bytes, compared as memory. */
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
-}
-
-/** The `p`-th percentile (nearest rank) of microsecond samples, as text. */
-function percentile(samples: readonly number[], p: number): string {
-  const sorted = [...samples].sort((x, y) => x - y);
-  const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-  return `${value.toFixed(0)} µs`;
 }
 
 /** Opens a raw socket and resolves once connected. */
@@ -79,24 +70,29 @@ function bodiesOf(ctx: SuiteContext, size: number): Uint8Array[] {
 }
 
 // #region round-trip
-/** One request at a time: the subject and its raw limit, recording each round trip in µs. */
+/** Seconds since `started`, a `process.hrtime.bigint()` reading. */
+function secondsSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** One request at a time: the subject and its raw limit, each trial reporting every round trip's latency. */
 function roundTrip(ctx: SuiteContext, size: number, ops: number, port: () => { framed: number; raw: number }) {
   const bodies = bodiesOf(ctx, size);
-  const samples = { name: `round trip ${sizeLabel(size)}`, framed: [] as number[], raw: [] as number[] };
-  percentiles.push(samples);
   const subject: Workload = {
     label: 'framed echo',
     async prepare(): Promise<Trial> {
       const connection = await EchoConnection.open({ host: '127.0.0.1', port: port().framed });
       const replies: Uint8Array[] = [];
+      const latencies: number[] = [];
       return {
         async run() {
           for (let i = 0; i < ops; i++) {
             const started = process.hrtime.bigint();
             replies.push(await connection.request(`rt-${i}`, bodies[i % BODIES] as Uint8Array));
-            samples.framed.push(Number(process.hrtime.bigint() - started) / 1000);
+            latencies.push(secondsSince(started));
           }
         },
+        latencies: () => latencies,
         finish() {
           connection.close();
           ctx.check(replies.every((reply, i) => same(reply, bodies[i % BODIES] as Uint8Array)), 'every framed reply equals its request');
@@ -109,6 +105,7 @@ function roundTrip(ctx: SuiteContext, size: number, ops: number, port: () => { f
     async prepare(): Promise<Trial> {
       const socket = await rawSocket(port().raw);
       const received: Buffer[] = [];
+      const latencies: number[] = [];
       let waiting = 0;
       let wake: () => void = () => {};
       socket.on('data', (chunk: Buffer) => {
@@ -126,9 +123,10 @@ function roundTrip(ctx: SuiteContext, size: number, ops: number, port: () => { f
               waiting += body.length;
               socket.write(body);
             });
-            samples.raw.push(Number(process.hrtime.bigint() - started) / 1000);
+            latencies.push(secondsSince(started));
           }
         },
+        latencies: () => latencies,
         finish() {
           socket.destroy();
           const expected = Buffer.concat(Array.from({ length: ops }, (_, i) => bodies[i % BODIES] as Uint8Array));
@@ -218,8 +216,6 @@ export const FRAMING_SUITE: Suite = {
   name: 'framing',
   title: 'week 2 framed echo over loopback vs a raw node:net echo',
   async figures(ctx: SuiteContext): Promise<readonly Figure[]> {
-    report = (line) => ctx.progress(line);
-    percentiles = [];
     ctx.progress('starting the framed, logged and raw echo servers');
     const quiet = ['--log-level', 'warn', '--idle-timeout-ms', '600000'];
     const [framed, logged, raw] = await Promise.all([
@@ -234,8 +230,9 @@ export const FRAMING_SUITE: Suite = {
     const small = ctx.short ? 200 : 20_000;
     const large = ctx.short ? 50 : 5000;
     return [
-      { name: `round trip ${sizeLabel(64)}`, metric: 'latency', unit: 'rt', ops: rtOps, bytesPerOp: 64, ...roundTrip(ctx, 64, rtOps, ports), relation: 'limit' },
-      { name: `round trip ${sizeLabel(4096)}`, metric: 'latency', unit: 'rt', ops: rtOps, bytesPerOp: 4096, ...roundTrip(ctx, 4096, rtOps, ports), relation: 'limit' },
+      { name: `round trip ${sizeLabel(64)}`, metric: 'p50', unit: 'rt', ops: rtOps, bytesPerOp: 64, ...roundTrip(ctx, 64, rtOps, ports), relation: 'limit' },
+      { name: `round trip ${sizeLabel(64)}, tail`, metric: 'p99', unit: 'rt', ops: rtOps, bytesPerOp: 64, ...roundTrip(ctx, 64, rtOps, ports), relation: 'limit' },
+      { name: `round trip ${sizeLabel(4096)}, tail`, metric: 'p99', unit: 'rt', ops: rtOps, bytesPerOp: 4096, ...roundTrip(ctx, 4096, rtOps, ports), relation: 'limit' },
       {
         name: `pipelined ${sizeLabel(64)} ×${WINDOW}`, metric: 'throughput', unit: 'frame', ops: small, bytesPerOp: 64,
         ...pipelined(ctx, 64, small, ports), relation: 'limit', target: { atLeast: 0.8 },
@@ -251,10 +248,6 @@ export const FRAMING_SUITE: Suite = {
     ];
   },
   async teardown() {
-    for (const { name, framed, raw } of percentiles) {
-      if (framed.length === 0) continue;
-      report?.(`${name}: framed p50 ${percentile(framed, 0.5)} p99 ${percentile(framed, 0.99)} · raw p50 ${percentile(raw, 0.5)} p99 ${percentile(raw, 0.99)} (${framed.length} round trips each, warm-up included)`);
-    }
     const running = servers;
     servers = undefined;
     if (running !== undefined) await Promise.all([running.framed.stop(), running.logged.stop(), running.raw.stop()]);
