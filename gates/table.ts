@@ -186,9 +186,9 @@ export const GATE_TABLE: readonly GateRow[] = [
       passIf: 'Overload behaves deterministically and no accepted task goes missing',
     },
     [
-      'Submitting to a full queue is refused at once with a stable overload code',
-      'Every task accepted before a graceful shutdown runs to completion; none is dropped',
-      'A task that overruns its execution budget is cancelled without stalling the others',
+      'Submitting to a full queue is refused at once with E_QUEUE_FULL (definite), and a saturated queue refuses the same number of tasks on every run',
+      'Every task accepted before a graceful shutdown runs to completion, whether running or queued when intake stops; none is dropped',
+      'A task that overruns its execution budget is cancelled with E_TASK_TIMEOUT, its worker thread terminated and replaced, without stalling the others',
     ],
   ),
   row(

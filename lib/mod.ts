@@ -14,3 +14,4 @@ export * from './framing.ts';
 export * from './server.ts';
 export * from './timers.ts';
 export * from './http.ts';
+export * from './pool.ts';

@@ -1,0 +1,409 @@
+/**
+ * The worker pool's decisions, without threads: the bounded queue, the worker slots,
+ * the execution budget of each running batch, batching, graceful close and the
+ * metrics. Events go in (a task submitted, a thread ready, a batch done, a thread
+ * dead, the time now); {@link PoolAction}s come out (send this batch to slot 1,
+ * settle task 17, replace slot 0's thread). The Node adapter (`node_pool.ts`) runs the
+ * threads and the one timer and does what the actions say, so every rule here is
+ * tested with plain calls and a number for the time. Pure: no Node, no clock.
+ *
+ * ```
+ *  submit ──► [ queue: FIFO, at most maxQueue waiting ] ──► slot 0: idle | busy(batch, deadline)
+ *     │ full → E_QUEUE_FULL (definite)                 ──► slot 1: …
+ *     │ closing → E_POOL_CLOSED (definite)                  busy past its deadline → E_TASK_TIMEOUT,
+ *                                                            thread replaced
+ * ```
+ *
+ * Invariants: a slot is idle only while the queue is empty (an idle slot takes work
+ * at once); every accepted task is settled exactly once; a slot runs one batch at a
+ * time, so a thread's input queue never holds more than one message.
+ * @module
+ */
+import { POOL_ERRORS } from './catalog.ts';
+import { PoolMetrics, type PoolStats } from './pool_stats.ts';
+import type { TaskErrorData, WireResult, WireTask } from './wire.ts';
+
+/** The pool's fixed limits. */
+export interface PoolLimits {
+  /** Worker threads, at least 1. */
+  readonly workers: number;
+  /** Tasks that may wait for a thread; one more is refused with `E_QUEUE_FULL`. */
+  readonly maxQueue: number;
+  /** Default execution budget of one task, ms. */
+  readonly taskBudgetMs: number;
+  /** Tasks sent to a thread in one message, at most (default 1). */
+  readonly batchSize?: number;
+}
+
+/** One task as the caller submits it. */
+export interface SubmitRequest {
+  /** The handler name. */
+  readonly type: string;
+  /** The handler's argument; it is copied to the thread. */
+  readonly input: unknown;
+  /** This task's execution budget, ms (default: the pool's). */
+  readonly budgetMs?: number;
+  /** Drop the task if it has not reached a thread by this time (pool clock, ms). */
+  readonly deadline?: number;
+}
+
+/** What the adapter must do next. */
+export type PoolAction =
+  /** Post these tasks to the slot's thread in one message. */
+  | { readonly kind: 'dispatch'; readonly slot: number; readonly batch: number; readonly tasks: readonly WireTask[] }
+  /** Resolve task `id` with `value`. */
+  | { readonly kind: 'resolve'; readonly id: number; readonly value: unknown }
+  /** Reject task `id` with the error rebuilt from `error`. */
+  | { readonly kind: 'reject'; readonly id: number; readonly error: TaskErrorData }
+  /** Terminate the slot's thread now and start a fresh one in its place. */
+  | { readonly kind: 'replace'; readonly slot: number }
+  /** Terminate the slot's thread now; no replacement. */
+  | { readonly kind: 'terminate'; readonly slot: number }
+  /** Ask the slot's idle thread to exit by itself (graceful join). */
+  | { readonly kind: 'stop'; readonly slot: number };
+
+/** The outcome of {@link PoolCore.submit}. */
+export type SubmitOutcome =
+  | { readonly ok: true; readonly id: number; readonly actions: readonly PoolAction[] }
+  | { readonly ok: false; readonly error: TaskErrorData };
+
+/** A task the pool has accepted. */
+interface Task {
+  readonly id: number;
+  readonly type: string;
+  readonly input: unknown;
+  readonly budgetMs: number;
+  readonly deadline: number | undefined;
+  readonly acceptedAt: number;
+}
+
+/** Where one worker thread is in its life. */
+type Slot =
+  | { readonly state: 'starting' }
+  | { readonly state: 'idle' }
+  | { readonly state: 'busy'; readonly batch: number; readonly tasks: readonly Task[]; readonly deadline: number }
+  | { readonly state: 'stopping' }
+  | { readonly state: 'stopped' };
+
+/** Checks a limit is a whole number in range; a wrong limit is a programmer error. */
+function checkLimit(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be a whole number ≥ ${min}, got ${value}`);
+}
+
+/** Builds error data from the pool's own catalog. */
+function poolError(code: keyof typeof POOL_ERRORS, message: string): TaskErrorData {
+  return { code, message, definite: POOL_ERRORS[code].definite };
+}
+
+/** The pool's state machine: queue, slots, budgets, batching and metrics, fed by events. */
+export class PoolCore {
+  readonly #limits: Required<PoolLimits>;
+  readonly #slots: Slot[];
+  readonly #metrics = new PoolMetrics();
+  // The queue is an array read from #head: shift() would be O(n) per task.
+  #queue: Task[] = [];
+  #head = 0;
+  #nextId = 1;
+  #nextBatch = 1;
+  #batches = 0;
+  #replaced = 0;
+  #maxDepthSeen = 0;
+  #closing = false;
+  #types: ReadonlySet<string> | undefined;
+
+  /**
+   * @param limits - workers, queue depth, default budget, batch size
+   * @throws RangeError when a limit is not a whole number in range
+   */
+  constructor(limits: PoolLimits) {
+    checkLimit('workers', limits.workers, 1);
+    checkLimit('maxQueue', limits.maxQueue, 0);
+    checkLimit('batchSize', limits.batchSize ?? 1, 1);
+    if (!(limits.taskBudgetMs > 0)) throw new RangeError(`taskBudgetMs must be > 0, got ${limits.taskBudgetMs}`);
+    this.#limits = { batchSize: 1, ...limits };
+    this.#slots = Array.from({ length: limits.workers }, (): Slot => ({ state: 'starting' }));
+  }
+
+  /** Tasks waiting for a thread. */
+  get depth(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Tasks running on threads now. */
+  get running(): number {
+    let n = 0;
+    for (const slot of this.#slots) if (slot.state === 'busy') n += slot.tasks.length;
+    return n;
+  }
+
+  /** True once intake stopped and every thread has exited. */
+  get drained(): boolean {
+    return this.#closing && this.#slots.every((slot) => slot.state === 'stopped');
+  }
+
+  /** True once intake stopped. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Sets the task types the handler module serves; unknown types are then refused at submit. */
+  setTypes(types: Iterable<string>): void {
+    this.#types = new Set(types);
+  }
+
+  // #region submit
+  /**
+   * Accepts a task into the queue (or straight onto an idle thread), or refuses it at
+   * once. Refusals are definite: the task never ran.
+   */
+  submit(request: SubmitRequest, now: number): SubmitOutcome {
+    const budgetMs = request.budgetMs ?? this.#limits.taskBudgetMs;
+    if (!(budgetMs > 0)) throw new RangeError(`budgetMs must be > 0, got ${budgetMs}`);
+    const refuse = (error: TaskErrorData): SubmitOutcome => {
+      this.#metrics.rejected(request.type, error.code);
+      return { ok: false, error };
+    };
+    if (this.#closing) {
+      return refuse(poolError('E_POOL_CLOSED', `Cannot accept task ${request.type}: the pool is closing`));
+    }
+    if (this.#types !== undefined && !this.#types.has(request.type)) {
+      return refuse(poolError('E_TASK_UNKNOWN', `Cannot run task ${request.type}: no such handler (known: ${[...this.#types].join(', ')})`));
+    }
+    // An idle slot means the queue is empty and the task leaves at once, so only a
+    // pool with every thread busy can be full.
+    if (this.depth >= this.#limits.maxQueue && !this.#slots.some((slot) => slot.state === 'idle')) {
+      return refuse(poolError('E_QUEUE_FULL', `Cannot accept task ${request.type}: the queue holds ${this.depth} of ${this.#limits.maxQueue} tasks`));
+    }
+    const task: Task = { id: this.#nextId++, type: request.type, input: request.input, budgetMs, deadline: request.deadline, acceptedAt: now };
+    this.#queue.push(task);
+    this.#metrics.accepted(task.type);
+    const actions = this.#pump(now);
+    this.#maxDepthSeen = Math.max(this.#maxDepthSeen, this.depth);
+    return { ok: true, id: task.id, actions };
+  }
+  // #endregion submit
+
+  /** A slot's thread has loaded the handlers and waits for work. */
+  ready(slot: number, now: number): PoolAction[] {
+    if (this.#slot(slot).state !== 'starting') return [];
+    this.#slots[slot] = { state: 'idle' };
+    return this.#pump(now);
+  }
+
+  /** A slot's thread reports the outcomes of a batch; a stale report (old batch) is ignored. */
+  done(slot: number, batch: number, results: readonly WireResult[], now: number): PoolAction[] {
+    const current = this.#slot(slot);
+    if (current.state !== 'busy' || current.batch !== batch) return [];
+    const actions: PoolAction[] = [];
+    const reported = new Map(results.map((result) => [result.id, result]));
+    for (const task of current.tasks) {
+      const result = reported.get(task.id);
+      if (result === undefined) {
+        this.#metrics.lost(task.type, 'E_WORKER_EXITED');
+        actions.push({ kind: 'reject', id: task.id, error: poolError('E_WORKER_EXITED', `Cannot finish task ${task.id} (${task.type}): the worker returned no result for it`) });
+      } else if (result.ok) {
+        this.#metrics.finished(task.type, result.runMs);
+        actions.push({ kind: 'resolve', id: task.id, value: result.value });
+      } else {
+        this.#metrics.finished(task.type, result.runMs, result.error.code);
+        actions.push({ kind: 'reject', id: task.id, error: result.error });
+      }
+    }
+    this.#slots[slot] = { state: 'idle' };
+    actions.push(...this.#pump(now));
+    return actions;
+  }
+
+  // #region expire
+  /**
+   * Cancels every batch whose budget ran out by `now`. Its tasks fail with
+   * `E_TASK_TIMEOUT` (indefinite: the handler was running and may have had effects),
+   * and its thread is replaced: a thread busy in a loop cannot be interrupted any
+   * other way. The other slots are untouched, so they keep serving the queue.
+   */
+  expire(now: number): PoolAction[] {
+    const actions: PoolAction[] = [];
+    this.#slots.forEach((slot, index) => {
+      if (slot.state !== 'busy' || slot.deadline > now) return;
+      for (const task of slot.tasks) {
+        this.#metrics.timedOut(task.type);
+        actions.push({ kind: 'reject', id: task.id, error: poolError('E_TASK_TIMEOUT', `Cannot finish task ${task.id} (${task.type}): it overran its ${task.budgetMs} ms budget, so its worker was stopped and replaced`) });
+      }
+      actions.push(this.#restart(index));
+    });
+    actions.push(...this.#pump(now));
+    return actions;
+  }
+  // #endregion expire
+
+  /** The earliest budget deadline of a running batch, or undefined when none runs. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const slot of this.#slots) {
+      if (slot.state === 'busy' && (next === undefined || slot.deadline < next)) next = slot.deadline;
+    }
+    return next;
+  }
+
+  /**
+   * A slot's thread exited. Expected after a stop; otherwise it crashed: its running
+   * tasks fail with `E_WORKER_EXITED` and the slot gets a fresh thread. A thread that
+   * dies while starting is not restarted (a module that fails to load would fail
+   * again); when no slot is left, the queue fails with `E_WORKER_EXITED`.
+   */
+  exited(slot: number, detail: string, now: number): PoolAction[] {
+    const current = this.#slot(slot);
+    const actions: PoolAction[] = [];
+    if (current.state === 'stopping' || current.state === 'stopped') {
+      this.#slots[slot] = { state: 'stopped' };
+    } else if (current.state === 'busy') {
+      for (const task of current.tasks) {
+        this.#metrics.lost(task.type, 'E_WORKER_EXITED');
+        actions.push({ kind: 'reject', id: task.id, error: poolError('E_WORKER_EXITED', `Cannot finish task ${task.id} (${task.type}): its worker died: ${detail}`) });
+      }
+      actions.push(this.#restart(slot));
+    } else {
+      this.#slots[slot] = { state: 'stopped' };
+    }
+    if (this.#slots.every((s) => s.state === 'stopped')) actions.push(...this.#failQueue('E_WORKER_EXITED', `no worker is left: ${detail}`));
+    actions.push(...this.#pump(now));
+    return actions;
+  }
+
+  // #region close
+  /**
+   * Stops intake; queued and running tasks still finish. Each thread is asked to exit
+   * once the queue is empty and it is idle; {@link PoolCore.drained} turns true when
+   * every thread has exited.
+   */
+  close(now: number): PoolAction[] {
+    this.#closing = true;
+    return this.#pump(now);
+  }
+  // #endregion close
+
+  /**
+   * Stops hard: queued tasks fail with `E_POOL_CLOSED` (definite: they never ran),
+   * running ones with `E_TASK_ABORTED` (indefinite), and every thread is terminated.
+   */
+  abort(): PoolAction[] {
+    this.#closing = true;
+    const actions = this.#failQueue('E_POOL_CLOSED', 'the pool was stopped before the task reached a worker');
+    this.#slots.forEach((slot, index) => {
+      if (slot.state === 'busy') {
+        for (const task of slot.tasks) {
+          this.#metrics.lost(task.type, 'E_TASK_ABORTED');
+          actions.push({ kind: 'reject', id: task.id, error: poolError('E_TASK_ABORTED', `Cannot finish task ${task.id} (${task.type}): the pool was stopped while it ran`) });
+        }
+      }
+      if (slot.state !== 'stopped') {
+        this.#slots[index] = { state: 'stopped' };
+        actions.push({ kind: 'terminate', slot: index });
+      }
+    });
+    return actions;
+  }
+
+  /** Counters, percentiles and the queue's state now. */
+  stats(): PoolStats {
+    return {
+      workers: this.#limits.workers,
+      maxQueue: this.#limits.maxQueue,
+      depth: this.depth,
+      maxDepthSeen: this.#maxDepthSeen,
+      running: this.running,
+      alive: this.#slots.filter((slot) => slot.state !== 'stopped').length,
+      batches: this.#batches,
+      replacedWorkers: this.#replaced,
+      closed: this.#closing,
+      ...this.#metrics.snapshot(),
+    };
+  }
+
+  /** The slot at `index`; a bad index is a programmer error. */
+  #slot(index: number): Slot {
+    const slot = this.#slots[index];
+    if (slot === undefined) throw new RangeError(`no worker slot ${index}`);
+    return slot;
+  }
+
+  /** Marks a slot as restarting, or as stopped when a closing pool has no work left for it. */
+  #restart(index: number): PoolAction {
+    if (this.#closing && this.depth === 0) {
+      this.#slots[index] = { state: 'stopped' };
+      return { kind: 'terminate', slot: index };
+    }
+    this.#replaced += 1;
+    this.#slots[index] = { state: 'starting' };
+    return { kind: 'replace', slot: index };
+  }
+
+  /** Rejects every queued task with `code`. */
+  #failQueue(code: 'E_POOL_CLOSED' | 'E_WORKER_EXITED', why: string): PoolAction[] {
+    const actions: PoolAction[] = [];
+    for (let i = this.#head; i < this.#queue.length; i += 1) {
+      const task = this.#queue[i] as Task;
+      this.#metrics.lost(task.type, code);
+      actions.push({ kind: 'reject', id: task.id, error: poolError(code, `Cannot run task ${task.id} (${task.type}): ${why}`) });
+    }
+    this.#queue = [];
+    this.#head = 0;
+    return actions;
+  }
+
+  /** Takes the next task off the queue, or undefined when it is empty. */
+  #take(): Task | undefined {
+    if (this.#head >= this.#queue.length) return undefined;
+    const task = this.#queue[this.#head] as Task;
+    this.#head += 1;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return task;
+  }
+
+  // #region pump
+  /**
+   * Hands queued work to idle slots, up to `batchSize` tasks per message, oldest
+   * first. A task whose deadline has passed is dropped here with `E_TASK_EXPIRED`
+   * before it costs a thread anything. A batch's budget is the sum of its tasks'
+   * budgets, since a thread runs them one after another. When the pool is closing and
+   * the queue is empty, idle threads are asked to exit.
+   */
+  #pump(now: number): PoolAction[] {
+    const actions: PoolAction[] = [];
+    for (let index = 0; index < this.#slots.length && this.depth > 0; index += 1) {
+      if (this.#slot(index).state !== 'idle') continue;
+      const tasks: Task[] = [];
+      let budget = 0;
+      while (tasks.length < this.#limits.batchSize) {
+        const task = this.#take();
+        if (task === undefined) break;
+        if (task.deadline !== undefined && task.deadline <= now) {
+          this.#metrics.expired(task.type);
+          actions.push({ kind: 'reject', id: task.id, error: poolError('E_TASK_EXPIRED', `Cannot run task ${task.id} (${task.type}): its deadline passed after ${now - task.acceptedAt} ms in the queue`) });
+          continue;
+        }
+        this.#metrics.dispatched(task.type, now - task.acceptedAt);
+        tasks.push(task);
+        budget += task.deadline === undefined ? task.budgetMs : Math.min(task.budgetMs, task.deadline - now);
+      }
+      if (tasks.length === 0) continue;
+      const batch = this.#nextBatch++;
+      this.#batches += 1;
+      this.#slots[index] = { state: 'busy', batch, tasks, deadline: now + budget };
+      actions.push({ kind: 'dispatch', slot: index, batch, tasks: tasks.map(({ id, type, input }) => ({ id, type, input })) });
+    }
+    if (this.#closing && this.depth === 0) {
+      this.#slots.forEach((slot, index) => {
+        if (slot.state === 'idle') {
+          this.#slots[index] = { state: 'stopping' };
+          actions.push({ kind: 'stop', slot: index });
+        }
+      });
+    }
+    return actions;
+  }
+  // #endregion pump
+}
