@@ -15,3 +15,4 @@ export * from './server.ts';
 export * from './timers.ts';
 export * from './http.ts';
 export * from './pool.ts';
+export * from './hashing.ts';

@@ -9,10 +9,11 @@ import { nodeIo } from '../../lib/cli.ts';
 import { benchMain } from './cli.ts';
 import type { Suite } from './harness.ts';
 import { FRAMING_SUITE } from './suites/framing.ts';
+import { HASHING_SUITE } from './suites/hashing.ts';
 import { LOGGER_SUITE } from './suites/logger.ts';
 import { POOL_SUITE } from './suites/pool.ts';
 
 /** Every benchmark suite, in run order. */
-export const SUITES: readonly Suite[] = [LOGGER_SUITE, FRAMING_SUITE, POOL_SUITE];
+export const SUITES: readonly Suite[] = [LOGGER_SUITE, FRAMING_SUITE, POOL_SUITE, HASHING_SUITE];
 
 process.exitCode = await benchMain(process.argv.slice(2), nodeIo(), SUITES);
