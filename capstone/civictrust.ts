@@ -11,6 +11,7 @@ import { HTTP_COMMANDS, HTTP_ERRORS, SERVER_HEALTH_COMMANDS } from '../lib/http.
 import { HASH_COMMANDS, HASH_ERRORS } from '../lib/hashing.ts';
 import { POOL_COMMANDS, POOL_ERRORS } from '../lib/pool.ts';
 import { SERVER_ERRORS } from '../lib/server.ts';
+import { ENVELOPE_COMMANDS, KEY_COMMANDS, SIGN_ERRORS } from '../lib/signing.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +19,6 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 export const CIVICTRUST: CliSpec = {
   name: 'civictrust',
   version: pkg.version,
-  groups: [LOG_COMMANDS, ECHO_COMMANDS, SERVER_HEALTH_COMMANDS, HTTP_COMMANDS, POOL_COMMANDS, HASH_COMMANDS],
-  catalog: mergeCatalogs(LOG_ERRORS, FRAME_ERRORS, SERVER_ERRORS, HTTP_ERRORS, POOL_ERRORS, HASH_ERRORS),
+  groups: [LOG_COMMANDS, ECHO_COMMANDS, SERVER_HEALTH_COMMANDS, HTTP_COMMANDS, POOL_COMMANDS, HASH_COMMANDS, KEY_COMMANDS, ENVELOPE_COMMANDS],
+  catalog: mergeCatalogs(LOG_ERRORS, FRAME_ERRORS, SERVER_ERRORS, HTTP_ERRORS, POOL_ERRORS, HASH_ERRORS, SIGN_ERRORS),
 };

@@ -239,6 +239,7 @@ export const GATE_TABLE: readonly GateRow[] = [
       'A signed request sent again is rejected with E_REPLAY on every repeat',
       'A wrong key, an altered payload and altered metadata each fail with E_SIG_INVALID',
       'Unsigned and expired envelopes are rejected by default',
+      'Every Ed25519 backend gives the same verdict on every case of the edge-case set',
     ],
   ),
   row(

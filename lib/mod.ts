@@ -16,3 +16,4 @@ export * from './timers.ts';
 export * from './http.ts';
 export * from './pool.ts';
 export * from './hashing.ts';
+export * from './signing.ts';

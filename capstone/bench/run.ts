@@ -12,8 +12,9 @@ import { FRAMING_SUITE } from './suites/framing.ts';
 import { HASHING_SUITE } from './suites/hashing.ts';
 import { LOGGER_SUITE } from './suites/logger.ts';
 import { POOL_SUITE } from './suites/pool.ts';
+import { SIGNING_SUITE } from './suites/signing.ts';
 
 /** Every benchmark suite, in run order. */
-export const SUITES: readonly Suite[] = [LOGGER_SUITE, FRAMING_SUITE, POOL_SUITE, HASHING_SUITE];
+export const SUITES: readonly Suite[] = [LOGGER_SUITE, FRAMING_SUITE, POOL_SUITE, HASHING_SUITE, SIGNING_SUITE];
 
 process.exitCode = await benchMain(process.argv.slice(2), nodeIo(), SUITES);
