@@ -15,5 +15,6 @@ export * from './server.ts';
 export * from './timers.ts';
 export * from './http.ts';
 export * from './pool.ts';
+export * from './overload.ts';
 export * from './hashing.ts';
 export * from './signing.ts';
