@@ -23,5 +23,6 @@ export type {
   StrictJsonOptions,
   LegacyPolicy, DigestFunction, ReadMessage, ReadOptions,
   ManifestEntry, Manifest, AuditStatus, AuditFinding, AuditSummary,
+  ManifestWritten, AuditReport,
   HashedEchoOptions, HashedEchoServer,
 } from '../weeks/week-07-hashing/mod.ts';

@@ -5,4 +5,4 @@
  * @module
  */
 export { POOL_ERRORS, encodeTaskError, rebuildTaskError, PoolCore, PoolMetrics, WorkerPool, BUILTIN_HANDLERS, registerPoolMetrics, POOL_COMMANDS, WEEK5_CLI } from '../weeks/week-05-worker-pool/mod.ts';
-export type { PoolErrorCode, TaskErrorData, WireTask, WireResult, ToWorker, FromWorker, PoolLimits, SubmitRequest, PoolAction, SubmitOutcome, PoolStats, TaskTypeStats, TimeSummary, WorkerPoolOptions, SubmitOptions, TaskHandler, HandlerModule, BuiltinTaskType, StatsSource } from '../weeks/week-05-worker-pool/mod.ts';
+export type { PoolErrorCode, TaskErrorData, WireTask, WireResult, ToWorker, FromWorker, PoolLimits, SubmitRequest, PoolAction, SubmitOutcome, PoolStats, PoolTotals, TaskTypeStats, TimeSummary, WorkerPoolOptions, SubmitOptions, TaskHandler, HandlerModule, BuiltinTaskType, StatsSource } from '../weeks/week-05-worker-pool/mod.ts';

@@ -12,7 +12,7 @@ export type { TaskErrorData, WireTask, WireResult, ToWorker, FromWorker } from '
 export { PoolCore } from './pool_core.ts';
 export type { PoolLimits, SubmitRequest, PoolAction, SubmitOutcome } from './pool_core.ts';
 export { PoolMetrics } from './pool_stats.ts';
-export type { PoolStats, TaskTypeStats, TimeSummary } from './pool_stats.ts';
+export type { PoolStats, PoolTotals, TaskTypeStats, TimeSummary } from './pool_stats.ts';
 export { WorkerPool } from './node_pool.ts';
 export type { WorkerPoolOptions, SubmitOptions } from './node_pool.ts';
 export type { TaskHandler, HandlerModule } from './node_worker_main.ts';

@@ -9,6 +9,7 @@
  * @module
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { TaskHandler } from './node_worker_main.ts';
 
 /** The URL of this module, for `WorkerPool.start({ handlers: BUILTIN_HANDLERS })`. */
 export const BUILTIN_HANDLERS: URL = new URL(import.meta.url);
@@ -83,8 +84,21 @@ export const handlers = {
   'test.crash': (): never => {
     process.exit(3);
   },
-};
+} satisfies Record<BuiltinTaskType, TaskHandler>;
 // #endregion handlers
 
-/** The task types of {@link handlers}. */
-export type BuiltinTaskType = keyof typeof handlers;
+/**
+ * The task types the built-in module serves, one per entry of its `handlers` table.
+ * The table is checked against this list when it is type-checked, so a handler added
+ * or removed without updating the list fails to compile.
+ */
+export type BuiltinTaskType =
+  | 'sha256'
+  | 'ed25519.sign'
+  | 'ed25519.verify'
+  | 'test.echo'
+  | 'test.spin'
+  | 'test.fail'
+  | 'test.throw'
+  | 'test.hang'
+  | 'test.crash';

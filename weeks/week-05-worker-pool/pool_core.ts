@@ -50,22 +50,74 @@ export interface SubmitRequest {
 /** What the adapter must do next. */
 export type PoolAction =
   /** Post these tasks to the slot's thread in one message. */
-  | { readonly kind: 'dispatch'; readonly slot: number; readonly batch: number; readonly tasks: readonly WireTask[] }
+  | {
+      /** Send work to a thread. */
+      readonly kind: 'dispatch';
+      /** The index of the worker slot whose thread gets the batch (0 to `workers` − 1). */
+      readonly slot: number;
+      /** The batch's number, unique for the pool's life; the thread's `done` reply must quote it. */
+      readonly batch: number;
+      /** The batch's tasks, oldest first; the thread runs them one after another. */
+      readonly tasks: readonly WireTask[];
+    }
   /** Resolve task `id` with `value`. */
-  | { readonly kind: 'resolve'; readonly id: number; readonly value: unknown }
+  | {
+      /** Settle one task's promise with its handler's result. */
+      readonly kind: 'resolve';
+      /** The id {@link PoolCore.submit} gave the task. */
+      readonly id: number;
+      /** What the handler returned, as the thread sent it back. */
+      readonly value: unknown;
+    }
   /** Reject task `id` with the error rebuilt from `error`. */
-  | { readonly kind: 'reject'; readonly id: number; readonly error: TaskErrorData }
+  | {
+      /** Settle one task's promise with an error. */
+      readonly kind: 'reject';
+      /** The id {@link PoolCore.submit} gave the task. */
+      readonly id: number;
+      /** Why the task failed, as data; its `definite` says whether the task may have had effects. */
+      readonly error: TaskErrorData;
+    }
   /** Terminate the slot's thread now and start a fresh one in its place. */
-  | { readonly kind: 'replace'; readonly slot: number }
+  | {
+      /** Kill a thread that overran or crashed and start another, which must report ready again. */
+      readonly kind: 'replace';
+      /** The index of the worker slot whose thread is replaced. */
+      readonly slot: number;
+    }
   /** Terminate the slot's thread now; no replacement. */
-  | { readonly kind: 'terminate'; readonly slot: number }
+  | {
+      /** Kill a thread for good (a hard stop, or a closing pool with no work left). */
+      readonly kind: 'terminate';
+      /** The index of the worker slot whose thread is killed. */
+      readonly slot: number;
+    }
   /** Ask the slot's idle thread to exit by itself (graceful join). */
-  | { readonly kind: 'stop'; readonly slot: number };
+  | {
+      /** Send the thread a `stop` message; it exits once it reads it. */
+      readonly kind: 'stop';
+      /** The index of the idle worker slot to stop. */
+      readonly slot: number;
+    };
 
 /** The outcome of {@link PoolCore.submit}. */
 export type SubmitOutcome =
-  | { readonly ok: true; readonly id: number; readonly actions: readonly PoolAction[] }
-  | { readonly ok: false; readonly error: TaskErrorData };
+  /** Accepted: the task is queued, or already on its way to a thread. */
+  | {
+      /** Always `true` here: the pool took the task and will settle it exactly once. */
+      readonly ok: true;
+      /** The task's id; the `resolve` or `reject` action that settles it carries the same id. */
+      readonly id: number;
+      /** What the adapter must do now, such as dispatching the task to an idle thread. */
+      readonly actions: readonly PoolAction[];
+    }
+  /** Refused at once: the task never entered the queue. */
+  | {
+      /** Always `false` here: the task was refused and never ran. */
+      readonly ok: false;
+      /** Why it was refused (`E_POOL_CLOSED`, `E_TASK_UNKNOWN`, `E_QUEUE_FULL`); always definite. */
+      readonly error: TaskErrorData;
+    };
 
 /** A task the pool has accepted. */
 interface Task {

@@ -42,6 +42,22 @@ export interface TaskTypeStats {
   readonly runMs: TimeSummary;
 }
 
+/** Counts summed over every task type; each is the sum of that counter in {@link TaskTypeStats}. */
+export interface PoolTotals {
+  /** Tasks let into the queue (or straight onto a thread). */
+  readonly accepted: number;
+  /** Tasks refused at submit, whatever the code; they never ran. */
+  readonly rejected: number;
+  /** Tasks whose handler returned a value. */
+  readonly completed: number;
+  /** Accepted tasks that ended with an error: the handler threw, its thread died, or the pool was stopped. */
+  readonly failed: number;
+  /** Tasks cancelled for overrunning their budget (their thread was replaced). */
+  readonly timedOut: number;
+  /** Tasks dropped from the queue because their deadline passed before a thread was free. */
+  readonly expired: number;
+}
+
 /** A snapshot of the whole pool. */
 export interface PoolStats {
   /** Worker threads the pool keeps. */
@@ -63,7 +79,7 @@ export interface PoolStats {
   /** True once intake has stopped. */
   readonly closed: boolean;
   /** Totals over every task type. */
-  readonly totals: { readonly accepted: number; readonly rejected: number; readonly completed: number; readonly failed: number; readonly timedOut: number; readonly expired: number };
+  readonly totals: PoolTotals;
   /** Per task type, in the order types were first seen. */
   readonly byType: Readonly<Record<string, TaskTypeStats>>;
 }

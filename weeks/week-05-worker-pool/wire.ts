@@ -57,16 +57,68 @@ export interface WireTask {
 
 /** The outcome of one task as a worker reports it. */
 export type WireResult =
-  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly runMs: number }
-  | { readonly id: number; readonly ok: false; readonly error: TaskErrorData; readonly runMs: number };
+  /** The handler returned. */
+  | {
+      /** The id of the {@link WireTask} this answers. */
+      readonly id: number;
+      /** Always `true` here: the handler returned without throwing. */
+      readonly ok: true;
+      /** What the handler returned (or its promise settled to), structured-cloned back. */
+      readonly value: unknown;
+      /** Time spent in the handler call, measured inside the thread, ms. */
+      readonly runMs: number;
+    }
+  /** The task failed: its handler threw or was missing, or its input or result could not be cloned. */
+  | {
+      /** The id of the {@link WireTask} this answers. */
+      readonly id: number;
+      /** Always `false` here: the task failed. */
+      readonly ok: false;
+      /** The failure as plain data; the pool turns it back into a {@link CivicError}. */
+      readonly error: TaskErrorData;
+      /** Time spent in the handler call, ms; 0 when the task never reached the thread. */
+      readonly runMs: number;
+    };
 
 /** Pool → worker: run these tasks in order, or leave. */
 export type ToWorker =
-  | { readonly kind: 'batch'; readonly batch: number; readonly tasks: readonly WireTask[] }
-  | { readonly kind: 'stop' };
+  /** Run a batch and answer it with one `done` message. */
+  | {
+      /** Tells the worker this message carries work. */
+      readonly kind: 'batch';
+      /** The pool's number for this batch; the `done` reply quotes it back. */
+      readonly batch: number;
+      /** The tasks, run one after another in this order. */
+      readonly tasks: readonly WireTask[];
+    }
+  /** Close the port and let the thread end on its own. */
+  | {
+      /** Tells an idle worker to exit: the pool has no more work for it. */
+      readonly kind: 'stop';
+    };
 
 /** Worker → pool: loaded (with the task types it serves), could not load, or a batch's outcomes. */
 export type FromWorker =
-  | { readonly kind: 'ready'; readonly types: readonly string[] }
-  | { readonly kind: 'load-failed'; readonly error: TaskErrorData }
-  | { readonly kind: 'done'; readonly batch: number; readonly results: readonly WireResult[] };
+  /** The handler module loaded; the worker waits for batches. */
+  | {
+      /** Tells the pool this thread can take work. */
+      readonly kind: 'ready';
+      /** The task types the module serves: the names in its `handlers` whose values are functions. */
+      readonly types: readonly string[];
+    }
+  /** The handler module could not be imported or exports no `handlers`; the thread ends. */
+  | {
+      /** Tells the pool this thread will never take work. */
+      readonly kind: 'load-failed';
+      /** Why loading failed, as `E_WORKER_LOAD` data. */
+      readonly error: TaskErrorData;
+    }
+  /** A batch has finished. */
+  | {
+      /** Tells the pool this message answers a `batch` message. */
+      readonly kind: 'done';
+      /** The number of the batch this answers, so the pool can ignore a stale reply. */
+      readonly batch: number;
+      /** One outcome per task of the batch, in the order they ran. */
+      readonly results: readonly WireResult[];
+    };

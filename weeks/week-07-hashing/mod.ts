@@ -20,6 +20,7 @@ export { MANIFEST_NAME, isManifestPath, createManifest, encodeManifest, parseMan
 export type { ManifestEntry, Manifest, AuditStatus, AuditFinding, AuditSummary } from './manifest.ts';
 export { FILE_CHUNK_BYTES, nodeSha256, createNodeSha256, hashFile, hashNodeStream } from './node_hash.ts';
 export { buildManifest, writeManifest, locateManifest, auditManifest } from './node_audit.ts';
+export type { ManifestWritten, AuditReport } from './node_audit.ts';
 export { startHashedEchoServer } from './node_hashed_echo.ts';
 export type { HashedEchoOptions, HashedEchoServer } from './node_hashed_echo.ts';
 export { HASH_COMMANDS, WEEK7_CLI } from './node_hash_cli.ts';

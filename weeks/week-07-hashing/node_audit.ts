@@ -25,6 +25,22 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.filter((path) => path !== MANIFEST_NAME && !path.startsWith(`${MANIFEST_NAME}.`));
 }
 
+/** What {@link writeManifest} wrote. */
+export interface ManifestWritten {
+  /** Where the manifest now is: `civictrust-manifest.json` inside the hashed directory. */
+  readonly path: string;
+  /** The manifest as written: path, size and SHA-256 of every regular file but the manifest itself, sorted by path. */
+  readonly manifest: Manifest;
+}
+
+/** What {@link auditManifest} found. */
+export interface AuditReport {
+  /** The manifest file that was checked; the listed paths are relative to its directory. */
+  readonly manifestPath: string;
+  /** One verdict per file the manifest lists, in manifest order; count them with {@link summarizeAudit}. */
+  readonly findings: readonly AuditFinding[];
+}
+
 /**
  * Hashes every regular file under `dir` (except the manifest itself) into a manifest.
  * @throws {@link CivicError} `E_FS_*` when the directory cannot be read
@@ -49,7 +65,7 @@ export async function buildManifest(dir: string): Promise<Manifest> {
  * written to a temporary name, flushed, then renamed over the old one.
  * @returns the manifest's path and contents
  */
-export async function writeManifest(dir: string): Promise<{ path: string; manifest: Manifest }> {
+export async function writeManifest(dir: string): Promise<ManifestWritten> {
   const manifest = await buildManifest(dir);
   const path = join(dir, MANIFEST_NAME);
   const temp = `${path}.${process.pid}.tmp`;
@@ -84,7 +100,7 @@ export async function locateManifest(target: string): Promise<string> {
  * @returns the manifest's path and one finding per listed file, in manifest order
  * @throws {@link CivicError} `E_AUDIT_MANIFEST` for a bad manifest, `E_FS_*` when it cannot be read
  */
-export async function auditManifest(target: string): Promise<{ manifestPath: string; findings: AuditFinding[] }> {
+export async function auditManifest(target: string): Promise<AuditReport> {
   const manifestPath = await locateManifest(target);
   let bytes: Uint8Array;
   try {
