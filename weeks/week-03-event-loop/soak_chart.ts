@@ -6,6 +6,8 @@
  * axis). The bottom one shows what the server measured about itself: resident memory
  * (left) and event-loop delay at the 99th percentile (right). A leak shows as a
  * climbing memory line; a blocked loop as a delay spike lined up with a latency spike.
+ * An optional third panel shows throughput: answers and refusals per second, for runs
+ * whose load changes on purpose (week 6's backpressure report).
  * @module
  */
 import type { SoakInterval } from './soak_report.ts';
@@ -16,6 +18,8 @@ export interface SoakChartOptions {
   readonly title: string;
   /** The error-rate cap, drawn as a dashed line (a fraction: 0.001 is 0.1 %). */
   readonly errorRateCap: number;
+  /** Adds a third panel: requests answered and requests failed or refused, per second. */
+  readonly throughput?: boolean;
 }
 
 const WIDTH = 880;
@@ -25,7 +29,11 @@ const RIGHT = 80;
 const TOP = 64;
 const GAP = 70;
 const PLOT_WIDTH = WIDTH - LEFT - RIGHT;
-const HEIGHT = TOP + 2 * PANEL_HEIGHT + GAP + 60;
+
+/** The height of a chart with `panels` panels: title, panels with gaps, time axis. */
+function heightOf(panels: number): number {
+  return TOP + panels * PANEL_HEIGHT + (panels - 1) * GAP + 60;
+}
 
 /** Escapes text for an SVG text node or attribute. */
 function escapeXml(text: string): string {
@@ -125,20 +133,29 @@ export function renderSoakSvg(intervals: readonly SoakInterval[], options: SoakC
     { name: 'server RSS', color: '#2ca02c', axis: 'left', values: intervals.map((i) => mib(i.server?.rssBytes)) },
     { name: 'loop delay p99', color: '#9467bd', axis: 'right', values: intervals.map((i) => i.server?.loopDelayP99Ms ?? null) },
   ]);
-  const axisY = bottomTop + PANEL_HEIGHT;
+  const panels = [top, bottom];
+  if (options.throughput === true) {
+    const perSecond = (count: number, i: SoakInterval) => (i.endS > i.startS ? count / (i.endS - i.startS) : null);
+    panels.push(panel(bottomTop + PANEL_HEIGHT + GAP, xs, 'Throughput', { left: 'answered (req/s)', right: 'failed or refused (req/s)' }, [
+      { name: 'answered', color: '#17becf', axis: 'left', values: intervals.map((i) => perSecond(i.ok, i)) },
+      { name: 'failed or refused', color: '#d62728', axis: 'right', values: intervals.map((i) => perSecond(i.errors, i)) },
+    ]));
+  }
+  const panelTops = panels.map((_, k) => TOP + k * (PANEL_HEIGHT + GAP));
+  const axisY = (panelTops.at(-1) ?? TOP) + PANEL_HEIGHT;
+  const height = heightOf(panels.length);
   const axis: string[] = [];
   for (let i = 0; i <= ticks; i += 1) {
     const x = LEFT + (i / ticks) * PLOT_WIDTH;
-    for (const y of [TOP + PANEL_HEIGHT, axisY]) axis.push(`<line x1="${x.toFixed(1)}" y1="${y}" x2="${x.toFixed(1)}" y2="${y + 5}" stroke="#999"/>`);
+    for (const y of panelTops.map((t) => t + PANEL_HEIGHT)) axis.push(`<line x1="${x.toFixed(1)}" y1="${y}" x2="${x.toFixed(1)}" y2="${y + 5}" stroke="#999"/>`);
     axis.push(`<text x="${x.toFixed(1)}" y="${axisY + 18}" font-size="11" text-anchor="middle">${label(step * i)}</text>`);
   }
   axis.push(`<text x="${LEFT + PLOT_WIDTH / 2}" y="${axisY + 38}" font-size="12" text-anchor="middle">time since start (${inMinutes ? 'min' : 's'})</text>`);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif">`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif">`,
+    `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
     `<text x="${WIDTH / 2}" y="24" font-size="15" font-weight="bold" text-anchor="middle">${escapeXml(options.title)}</text>`,
-    top,
-    bottom,
+    ...panels,
     ...axis,
     '</svg>',
     '',

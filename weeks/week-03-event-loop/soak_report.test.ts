@@ -75,6 +75,16 @@ describe('renderSoakSvg', () => {
     expect(svg).toContain('What the server measured');
   });
 
+  it('adds a throughput panel on request, in requests per second of each interval', () => {
+    const intervals = [interval(0, 100, 0), interval(1, 40, 10)];
+    const plain = renderSoakSvg(intervals, { title: 't', errorRateCap: 0.01 });
+    const withThroughput = renderSoakSvg(intervals, { title: 't', errorRateCap: 0.01, throughput: true });
+    expect(plain).not.toContain('Throughput');
+    expect(withThroughput).toContain('Throughput');
+    const heightOf = (svg: string) => Number(/height="(\d+)"/.exec(svg)?.[1]);
+    expect(heightOf(withThroughput) - heightOf(plain)).toBe(210 + 70);
+  });
+
   it('picks nice axis tops', () => {
     expect([0.7, 1, 1.2, 3, 7, 42, 0].map(niceCeiling)).toEqual([1, 1, 2, 5, 10, 50, 1]);
   });

@@ -86,7 +86,7 @@ const title = `backpressure: ${CONFIG.workers} workers, ${CONFIG.arg} ms tasks; 
   + `${OVERLOAD_RATE}/s → ${overload?.throughputPerSec}/s ok (error-rate cap ${ERROR_RATE_CAP * 100} % at ${NORMAL_RATE}/s)`;
 const document = { config: { ...CONFIG, normalRate: NORMAL_RATE, overloadRate: OVERLOAD_RATE, seconds, errorRateCap: ERROR_RATE_CAP }, pass, phases: report.phases, intervals };
 writeFileSync(join(out, 'backpressure.json'), `${JSON.stringify(document, null, 2)}\n`);
-writeFileSync(join(out, 'backpressure.svg'), renderSoakSvg(intervals, { title, errorRateCap: ERROR_RATE_CAP }));
+writeFileSync(join(out, 'backpressure.svg'), renderSoakSvg(intervals, { title, errorRateCap: ERROR_RATE_CAP, throughput: true }));
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 process.stdout.write('| phase | offered/s | ok/s | p50 ms | p95 ms | error rate | errors by code |\n|---|---|---|---|---|---|---|\n');
