@@ -188,7 +188,7 @@ export const GATE_TABLE: readonly GateRow[] = [
     [
       'Submitting to a full queue is refused at once with E_QUEUE_FULL (definite), and a saturated queue refuses the same number of tasks on every run',
       'Every task accepted before a graceful shutdown runs to completion, whether running or queued when intake stops; none is dropped',
-      'A task that overruns its execution budget is cancelled with E_TASK_TIMEOUT, its worker thread terminated and replaced, without stalling the others',
+      'A task that overruns its execution budget is cancelled with E_TASK_TIMEOUT and its thread replaced; the other threads keep serving, and tasks sent behind it run exactly once on a fresh thread',
     ],
   ),
   row(

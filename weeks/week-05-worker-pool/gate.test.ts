@@ -12,6 +12,7 @@ import { BUILTIN_HANDLERS } from './node_handlers.ts';
 import { WorkerPool, type WorkerPoolOptions } from './node_pool.ts';
 
 const MAIN = fileURLToPath(new URL('./node_main.ts', import.meta.url));
+const PIPELINE_HANDLERS = new URL('./testdata/pipeline_handlers.ts', import.meta.url);
 const pools: WorkerPool[] = [];
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((pool) => pool.terminate()));
@@ -32,7 +33,7 @@ function outcome(promise: Promise<unknown>): Promise<string> {
 // #region saturation-check
 /**
  * Submits `capacity + extra` tasks at once to a pool whose capacity is `capacity`
- * (threads busy plus queue), and lists what went wrong: a refusal that did not come
+ * (threads × pipeline depth, plus the queue), and lists what went wrong: a refusal that did not come
  * at once (before any accepted task finished), one with another code, too many or too
  * few refusals.
  */
@@ -82,10 +83,11 @@ async function drainProblems(pool: WorkerPool, tasks: number, stop: (pool: Worke
  * Submits one task that never returns, then `short` quick ones, and records the order
  * in which they settle. Lists what went wrong: the long task not cancelled with
  * E_TASK_TIMEOUT, a short task failing, or (with `othersFirst`, when another thread is
- * free) a short task finishing only after the long one was cancelled. `windowMs` caps
- * the wait, for a pool whose budget would never fire.
+ * free) more short tasks finishing after the long one was cancelled than the `behind`
+ * already sent to its thread behind it (they wait for the budget, then run on the
+ * replacement). `windowMs` caps the wait, for a pool whose budget would never fire.
  */
-async function starvationProblems(pool: WorkerPool, short: number, options: { othersFirst: boolean; windowMs: number }): Promise<string[]> {
+async function starvationProblems(pool: WorkerPool, short: number, options: { othersFirst: boolean; behind?: number; windowMs: number }): Promise<string[]> {
   const order: string[] = [];
   const long = outcome(pool.submit('test.hang', null)).then((code) => { order.push(`long:${code}`); return code; });
   const quick = Array.from({ length: short }, () => outcome(pool.submit('test.spin', 1)).then((code) => { order.push(`short:${code}`); return code; }));
@@ -96,21 +98,24 @@ async function starvationProblems(pool: WorkerPool, short: number, options: { ot
   if (!order.includes('long:E_TASK_TIMEOUT')) problems.push('the long task was not cancelled with E_TASK_TIMEOUT');
   if (order.some((o) => o.startsWith('short:') && o !== 'short:ok')) problems.push('a short task failed');
   const longAt = order.findIndex((o) => o.startsWith('long:'));
-  if (options.othersFirst && longAt !== -1 && longAt < order.length - 1) problems.push(`${order.length - 1 - longAt} short tasks finished only after the long one was cancelled`);
+  const after = longAt === -1 ? 0 : order.length - 1 - longAt;
+  if (options.othersFirst && after > (options.behind ?? 0)) problems.push(`${after} short tasks finished only after the long one was cancelled`);
   return problems;
 }
 // #endregion starvation-check
 
 describe('week-05 · bounded worker pool', () => {
+  // Capacity is threads × pipeline depth (default 2: one task running and one next on
+  // each thread, in a burst) plus the queue limit.
   it('[5.1] a full queue refuses the next task at once with definite E_QUEUE_FULL', async () => {
     const pool = await startPool({ workers: 2, maxQueue: 8, taskBudgetMs: 5000 });
-    expect(await saturationProblems(pool, 2 + 8, 25)).toEqual([]);
+    expect(await saturationProblems(pool, 2 * 2 + 8, 25)).toEqual([]);
     expect(pool.stats().byType['test.spin']?.rejected).toEqual({ E_QUEUE_FULL: 25 });
   });
 
   it('[5.1] negative control: a queue deep enough for every task refuses nothing, and the check says so', async () => {
     const pool = await startPool({ workers: 2, maxQueue: 1000, taskBudgetMs: 5000 });
-    expect(await saturationProblems(pool, 2 + 8, 25)).toEqual(['0 tasks refused, expected exactly 25']);
+    expect(await saturationProblems(pool, 2 * 2 + 8, 25)).toEqual(['0 tasks refused, expected exactly 25']);
   });
 
   it('[5.1] drill: the saturated queue gives the same counts on every run, through the CLI in its own process', async () => {
@@ -120,17 +125,17 @@ describe('week-05 · bounded worker pool', () => {
       const { accepted, completed, lost, verdict } = JSON.parse(run.stdout) as Record<string, unknown>;
       return { accepted, completed, lost, verdict, refused: (JSON.parse(run.stdout) as Record<string, unknown>)['refused E_QUEUE_FULL'] };
     });
-    expect(figures[0]).toEqual({ accepted: 18, completed: 18, lost: 0, verdict: 'PASS', refused: 40 });
+    expect(figures[0]).toEqual({ accepted: 2 * 2 + 16, completed: 2 * 2 + 16, lost: 0, verdict: 'PASS', refused: 40 });
     expect(figures[1]).toEqual(figures[0]);
   });
 
   it('[5.1] the refusal maps to exit status 7 (unavailable) and HTTP 503 through the catalog', async () => {
     const pool = await startPool({ workers: 1, maxQueue: 0, taskBudgetMs: 5000 });
-    const running = pool.submit('test.spin', 20);
+    const onThread = [pool.submit('test.spin', 20), pool.submit('test.spin', 20)]; // running, and next
     const refused = await pool.submit('test.spin', 1).catch((error: unknown) => error);
     expect(exitCodeOf(refused, POOL_ERRORS)).toBe(EXIT.unavailable);
     expect(POOL_ERRORS.E_QUEUE_FULL.http).toBe(503);
-    await running;
+    await Promise.all(onThread);
   });
 
   it('[5.2] every task accepted before a graceful close completes, with tasks both running and queued', async () => {
@@ -151,15 +156,35 @@ describe('week-05 · bounded worker pool', () => {
 
   it('[5.3] a task that overruns its budget is cancelled with E_TASK_TIMEOUT while the other thread keeps serving', async () => {
     const pool = await startPool({ workers: 2, maxQueue: 64, taskBudgetMs: 1500 });
-    expect(await starvationProblems(pool, 40, { othersFirst: true, windowMs: 20_000 })).toEqual([]);
+    // Pipeline depth 2: the one short task sent to the hung thread behind it waits for the budget.
+    expect(await starvationProblems(pool, 40, { othersFirst: true, behind: 1, windowMs: 20_000 })).toEqual([]);
     expect(pool.stats().replacedWorkers).toBe(1);
     expect(await outcome(pool.submit('sha256', new Uint8Array(1024)))).toBe('ok');
+  });
+
+  it('[5.3] without pipelining, no short task at all waits for the overrunning one', async () => {
+    const pool = await startPool({ workers: 2, maxQueue: 64, taskBudgetMs: 1000, pipelineDepth: 1 });
+    expect(await starvationProblems(pool, 40, { othersFirst: true, behind: 0, windowMs: 20_000 })).toEqual([]);
   });
 
   it('[5.3] with one thread, tasks queued behind the overrunning task run on its replacement', async () => {
     const pool = await startPool({ workers: 1, maxQueue: 64, taskBudgetMs: 300 });
     expect(await starvationProblems(pool, 10, { othersFirst: false, windowMs: 20_000 })).toEqual([]);
   });
+
+  // #region requeue-check
+  it('[5.3] tasks sent to a thread behind an overrunning one go back to the front of the queue and each runs exactly once', async () => {
+    const pool = await WorkerPool.start({ workers: 1, maxQueue: 8, taskBudgetMs: 300, pipelineDepth: 3, handlers: PIPELINE_HANDLERS });
+    pools.push(pool);
+    const runs = new Int32Array(new SharedArrayBuffer(4 * 4)); // per task: how many times it ran, on any thread
+    const order: string[] = [];
+    // Task 0 hangs; tasks 1 and 2 wait behind it in the thread's inbox; task 3 waits in the queue.
+    await Promise.all(['hang', 'record', 'record', 'record'].map((type, index) =>
+      outcome(pool.submit(type, { runs, index })).then((code) => { order.push(`${index}:${code}`); })));
+    expect(order).toEqual(['0:E_TASK_TIMEOUT', '1:ok', '2:ok', '3:ok']);
+    expect(Array.from(runs)).toEqual([1, 1, 1, 1]);
+  });
+  // #endregion requeue-check
 
   it('[5.3] the timeout is indefinite: the caller is told the task may have run', async () => {
     const pool = await startPool({ workers: 1, maxQueue: 4, taskBudgetMs: 100 });

@@ -95,8 +95,10 @@ describe('metrics', () => {
   it('exposes queue wait p95 per type, rejections and timeouts in the Prometheus text format', async () => {
     const pool = await WorkerPool.start({ workers: 1, maxQueue: 2, taskBudgetMs: 100, handlers: BUILTIN_HANDLERS });
     pools.push(pool);
-    const outcomes = await Promise.allSettled([pool.submit('test.hang', null), pool.submit('sha256', new Uint8Array(8)), pool.submit('sha256', new Uint8Array(8)), pool.submit('sha256', new Uint8Array(8))]);
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    // The hang runs, one sha256 waits behind it on the thread (and runs on the replacement), two queue, one is refused.
+    const sha = () => pool.submit('sha256', new Uint8Array(8));
+    const outcomes = await Promise.allSettled([pool.submit('test.hang', null), sha(), sha(), sha(), sha()]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
     const text = await registerPoolMetrics(pool).metrics();
     expect(text).toMatch(/^civictrust_pool_queue_wait_seconds\{type="sha256",quantile="0\.95"\} \d/m);
     expect(text).toContain('civictrust_pool_rejections_total{type="sha256",code="E_QUEUE_FULL"} 1');
@@ -104,3 +106,54 @@ describe('metrics', () => {
     expect(text).toContain('civictrust_pool_workers_replaced_total 1');
   });
 });
+
+describe('pipelining on real threads', () => {
+  const PIPELINE = new URL('./testdata/pipeline_handlers.ts', import.meta.url);
+  /** Shared counters: how many times each task ran, on whatever thread. */
+  const counters = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+  /** Blocks this thread for `ms`: the event loop reads no port and fires no timer meanwhile. */
+  const block = (ms: number, until: () => boolean = () => false) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end && !until());
+  };
+
+  it('runs a thread\'s batches one after another, even when the handlers are async', async () => {
+    const pool = await WorkerPool.start({ workers: 1, maxQueue: 8, taskBudgetMs: 5000, pipelineDepth: 4, handlers: PIPELINE });
+    pools.push(pool);
+    const runs = counters(4);
+    const active = new Int32Array(new SharedArrayBuffer(8));
+    await Promise.all([0, 1, 2, 3].map((index) => pool.submit('overlap', { runs, index, active })));
+    expect(Array.from(runs)).toEqual([1, 1, 1, 1]);
+    expect(Atomics.load(active, 1)).toBe(1); // never two tasks in flight on the thread
+  });
+
+  it('a result that arrived while the loop was blocked past the budget is read, not taken for an overrun', async () => {
+    const pool = await WorkerPool.start({ workers: 1, maxQueue: 8, taskBudgetMs: 50, handlers: PIPELINE });
+    pools.push(pool);
+    const runs = counters(1);
+    const settled = pool.submit('record', { runs, index: 0 });
+    // The thread answers within a millisecond or so; the loop sees the answer only after
+    // this, and its timers run before it reads ports, so the budget timer fires first.
+    block(300);
+    expect(await settled).toBe(0);
+    expect(pool.stats().replacedWorkers).toBe(0);
+  });
+
+  it('a crash right after a batch the pool has not read yet: that batch keeps its result, the crashing one fails, those behind it run once on the replacement', async () => {
+    const pool = await WorkerPool.start({ workers: 1, maxQueue: 8, taskBudgetMs: 5000, pipelineDepth: 4, handlers: PIPELINE });
+    pools.push(pool);
+    const runs = counters(4);
+    const settled = ['record', 'crash', 'record', 'record'].map((type, index) => outcomeOf(pool.submit(type, { runs, index })));
+    // Keep the loop from reading anything until the thread has answered task 0 and died in task 1.
+    block(5000, () => Atomics.load(runs, 1) === 1);
+    block(200);
+    expect(await Promise.all(settled)).toEqual(['ok', 'E_WORKER_EXITED', 'ok', 'ok']);
+    expect(Array.from(runs)).toEqual([1, 1, 1, 1]);
+    expect(pool.stats().replacedWorkers).toBe(1);
+  });
+});
+
+/** How a task ended: `ok`, or its error code. */
+function outcomeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(() => 'ok', (error: { code?: string }) => error.code ?? 'E_INTERNAL');
+}

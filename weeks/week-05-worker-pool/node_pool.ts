@@ -10,9 +10,14 @@
  * a promise, terminate and restart a thread), it feeds the core what the threads say
  * (`ready`, `done`, `exit`), and it keeps exactly one timer armed at the earliest
  * budget deadline of a running batch.
+ *
+ * Each thread answers its batches on a port of its own (a `MessageChannel` whose other
+ * end it receives in `workerData`), so that the adapter can read every answer already
+ * posted, synchronously, with `receiveMessageOnPort`: before it calls a batch an
+ * overrun, and before it reports a thread's death to the core.
  * @module
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import { CivicError } from '../../lib/errors.ts';
@@ -35,6 +40,12 @@ export interface WorkerPoolOptions {
   readonly handlers: URL;
   /** Tasks per `postMessage`, at most (default 1). */
   readonly batchSize?: number;
+  /**
+   * Batches a thread may hold at once (default 2): the one it runs and the next ones,
+   * waiting in its inbox, so it never idles for a round trip between batches. 1 sends a
+   * thread its next batch only once it has answered the last.
+   */
+  readonly pipelineDepth?: number;
   /** Time source for queue waits, budgets and deadlines (default: the system clock). */
   readonly clock?: Clock;
 }
@@ -45,6 +56,12 @@ export interface SubmitOptions {
   readonly budgetMs?: number;
   /** Drop the task with `E_TASK_EXPIRED` if it has not started by this time (pool clock, ms). */
   readonly deadline?: number;
+}
+
+/** One slot's thread and the port on which it posts its `done` messages. */
+interface Thread {
+  readonly worker: Worker;
+  readonly results: MessagePort;
 }
 
 /** The promise callbacks of one accepted task. */
@@ -58,7 +75,7 @@ export class WorkerPool {
   readonly #core: PoolCore;
   readonly #clock: Clock;
   readonly #handlers: URL;
-  readonly #threads: (Worker | undefined)[];
+  readonly #threads: (Thread | undefined)[];
   readonly #waiters = new Map<number, Waiter>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -97,7 +114,7 @@ export class WorkerPool {
     return this.#core.depth;
   }
 
-  /** Tasks running on threads now. */
+  /** Tasks on threads now: running, or next in a thread's inbox. */
   get running(): number {
     return this.#core.running;
   }
@@ -151,24 +168,30 @@ export class WorkerPool {
   async terminate(): Promise<void> {
     const threads = [...this.#threads];
     this.#apply(this.#core.abort());
-    await Promise.all(threads.map((worker) => worker?.terminate()));
+    await Promise.all(threads.map((thread) => thread?.worker.terminate()));
     this.#onDrained?.();
   }
 
   /** Starts the thread of one slot; resolves once it has loaded the handlers. */
   #spawn(slot: number): Promise<void> {
+    const { port1: results, port2: resultsForWorker } = new MessageChannel();
     const worker = new Worker(BOOTSTRAP, {
-      workerData: { runtime: RUNTIME.href, handlers: this.#handlers.href },
+      workerData: { runtime: RUNTIME.href, handlers: this.#handlers.href, results: resultsForWorker },
+      transferList: [resultsForWorker],
       // The bootstrap loads tsx itself; the parent's flags (vitest's, the CLI's) stay out.
       execArgv: [],
       name: `civictrust-pool-${slot}`,
     });
-    this.#threads[slot] = worker;
+    const thread: Thread = { worker, results };
+    this.#threads[slot] = thread;
+    results.on('message', (message: FromWorker) => {
+      if (this.#threads[slot] === thread) this.#hear(slot, message);
+    });
     return new Promise<void>((resolve, reject) => {
       let loaded = false;
       let lastError: string | undefined;
       worker.on('message', (message: FromWorker) => {
-        if (this.#threads[slot] !== worker) return; // a replaced thread's late words
+        if (this.#threads[slot] !== thread) return; // a replaced thread's late words
         if (message.kind === 'ready') {
           loaded = true;
           this.#core.setTypes(message.types);
@@ -176,33 +199,49 @@ export class WorkerPool {
           this.#apply(this.#core.ready(slot, this.#clock.now()));
         } else if (message.kind === 'load-failed') {
           reject(rebuildTaskError(message.error));
-        } else {
-          this.#apply(this.#core.done(slot, message.batch, message.results, this.#clock.now()));
         }
       });
       worker.on('error', (error) => {
         if (!loaded) reject(rebuildTaskError({ code: 'E_WORKER_LOAD', message: `Cannot start worker ${slot}: ${error.message}`, definite: true }));
         lastError = error.message;
       });
+      // #region exit
       worker.on('exit', (code) => {
         if (!loaded) reject(rebuildTaskError({ code: 'E_WORKER_LOAD', message: `Cannot start worker ${slot}: it exited with code ${code} before loading ${fileURLToPath(this.#handlers)}`, definite: true }));
-        if (this.#threads[slot] !== worker) return;
+        if (this.#threads[slot] !== thread) return;
+        // Answers the thread posted before it died may still sit in the port: read them
+        // first, so the core knows which batches finished before it sorts the rest.
+        this.#drain(slot, thread);
+        results.close();
         this.#threads[slot] = undefined;
         this.#apply(this.#core.exited(slot, lastError ?? `exit code ${code}`, this.#clock.now()));
       });
+      // #endregion exit
     });
+  }
+
+  /** Feeds the core one message from a thread's results port. */
+  #hear(slot: number, message: FromWorker): void {
+    if (message.kind === 'done') this.#apply(this.#core.done(slot, message.batch, message.results, this.#clock.now()));
+  }
+
+  /** Reads, synchronously, every message a thread has posted on its results port and not yet delivered. */
+  #drain(slot: number, thread: Thread): void {
+    for (let next = receiveMessageOnPort(thread.results); next !== undefined; next = receiveMessageOnPort(thread.results)) {
+      this.#hear(slot, next.message as FromWorker);
+    }
   }
 
   /** Does what the core decided, then re-arms the budget timer. */
   #apply(actions: readonly PoolAction[]): void {
     for (const action of actions) {
       switch (action.kind) {
-        case 'dispatch': this.#post(action.slot, { kind: 'batch', batch: action.batch, tasks: action.tasks }, action.tasks.map((task) => task.id)); break;
+        case 'dispatch': this.#post(action.slot, { kind: 'batch', batch: action.batch, tasks: action.tasks }); break;
         case 'resolve': this.#settle(action.id, (waiter) => waiter.resolve(action.value)); break;
         case 'reject': this.#settle(action.id, (waiter) => waiter.reject(rebuildTaskError(action.error))); break;
         case 'replace': this.#replace(action.slot); break;
         case 'terminate': this.#kill(action.slot); break;
-        case 'stop': this.#threads[action.slot]?.postMessage({ kind: 'stop' } satisfies ToWorker); break;
+        case 'stop': this.#threads[action.slot]?.worker.postMessage({ kind: 'stop' } satisfies ToWorker); break;
       }
     }
     this.#arm();
@@ -210,14 +249,15 @@ export class WorkerPool {
   }
 
   /** Posts a batch; input that structured clone refuses fails its tasks with `E_TASK_UNCLONEABLE`. */
-  #post(slot: number, message: ToWorker, ids: readonly number[]): void {
+  #post(slot: number, message: ToWorker): void {
     try {
-      this.#threads[slot]?.postMessage(message);
+      this.#threads[slot]?.worker.postMessage(message);
     } catch (error) {
-      // Nothing reached the thread: answer the batch as the thread would have.
+      // Nothing reached the thread. Tell the core after this round of actions, whose
+      // later dispatches to the same thread must be posted first, in their order.
       const reason: TaskErrorData = { code: 'E_TASK_UNCLONEABLE', message: `Cannot send the task to a worker: ${(error as Error).message}`, definite: true };
       const batch = message.kind === 'batch' ? message.batch : 0;
-      queueMicrotask(() => this.#apply(this.#core.done(slot, batch, ids.map((id) => ({ id, ok: false, error: reason, runMs: 0 })), this.#clock.now())));
+      queueMicrotask(() => this.#apply(this.#core.unsent(slot, batch, reason, this.#clock.now())));
     }
   }
 
@@ -229,16 +269,13 @@ export class WorkerPool {
     settle(waiter);
   }
 
-  /** Terminates a slot's thread; its exit event is ignored (the core already knows). */
+  /** Terminates a slot's thread; its exit is reported to the core like any other. */
   #kill(slot: number): void {
-    const worker = this.#threads[slot];
-    this.#threads[slot] = undefined;
-    void worker?.terminate();
+    void this.#threads[slot]?.worker.terminate();
   }
 
-  /** Terminates a slot's thread and starts a fresh one. */
+  /** Starts a fresh thread in a slot whose old thread has exited. */
   #replace(slot: number): void {
-    this.#kill(slot);
     this.#spawn(slot).catch((error: unknown) => {
       // The module loaded before, so this is rare (out of memory, a deleted file): the
       // slot is given up and the core fails the queue if no slot is left.
@@ -254,18 +291,25 @@ export class WorkerPool {
     this.#timer = undefined;
     this.#timerAt = next;
     if (next === Number.POSITIVE_INFINITY) return;
+    // #region timer
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#timerAt = Number.POSITIVE_INFINITY;
+      // A batch's answer may have arrived while this callback waited its turn (timers run
+      // before the loop reads ports): read every answer already posted before deciding
+      // that a batch overran. What is still missing after this was never posted.
+      this.#threads.forEach((thread, slot) => { if (thread !== undefined) this.#drain(slot, thread); });
       this.#apply(this.#core.expire(this.#clock.now()));
     }, Math.max(0, Math.ceil(next - this.#clock.now())) + 1);
+    // #endregion timer
   }
 
   /** Terminates every thread and waits for each to stop. */
   async #terminateAll(): Promise<void> {
     const threads = this.#threads.splice(0, this.#threads.length, ...this.#threads.map(() => undefined));
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await Promise.all(threads.map((worker) => worker?.terminate()));
+    for (const thread of threads) thread?.results.close();
+    await Promise.all(threads.map((thread) => thread?.worker.terminate()));
   }
 }
 

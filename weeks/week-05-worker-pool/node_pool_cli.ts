@@ -23,19 +23,21 @@ const POOL_FLAGS: readonly FlagSpec[] = [
   { name: 'queue', type: 'string', value: 'N', help: 'queue depth limit: tasks that may wait (default 64)' },
   { name: 'budget-ms', type: 'string', value: 'MS', help: 'execution budget of one task (default 1000)' },
   { name: 'batch', type: 'string', value: 'N', help: 'tasks per postMessage, at most (default 1)' },
+  { name: 'depth', type: 'string', value: 'N', help: 'batches a thread holds at once: one running, the rest next in its inbox (default 2; 1 = no pipelining)' },
   { name: 'handlers', type: 'string', value: 'PATH', help: 'a handler module (.ts or .mjs) instead of the built-in one' },
   { name: 'json', type: 'boolean', help: 'print one JSON object (the stats and the run figures)' },
   { name: 'prom', type: 'boolean', help: 'print the metrics in the Prometheus text format' },
 ];
 
 /** The pool options every command reads from its flags. */
-function poolOptions(args: CommandArgs): WorkerPoolOptions & { batchSize: number } {
+function poolOptions(args: CommandArgs): WorkerPoolOptions & { batchSize: number; pipelineDepth: number } {
   const path = stringFlag(args, 'handlers');
   return {
     workers: intFlag(args, 'workers', { min: 1, max: 64, fallback: 2 }),
     maxQueue: intFlag(args, 'queue', { min: 0, max: 1_000_000, fallback: 64 }),
     taskBudgetMs: intFlag(args, 'budget-ms', { min: 1, max: 3_600_000, fallback: 1000 }),
     batchSize: intFlag(args, 'batch', { min: 1, max: 4096, fallback: 1 }),
+    pipelineDepth: intFlag(args, 'depth', { min: 1, max: 64, fallback: 2 }),
     handlers: path === undefined ? BUILTIN_HANDLERS : pathToFileURL(path),
     // Sub-millisecond queue waits need a clock finer than Date.now().
     clock: { now: () => performance.now() },
@@ -88,7 +90,7 @@ async function report(args: CommandArgs, io: CliIo, stats: PoolStats, run: Recor
 // #region pool-run
 /**
  * `pool run`: submits `--tasks` tasks and waits for all of them. By default it keeps
- * at most workers + queue tasks in flight (a well-behaved producer: nothing is
+ * at most workers × depth + queue tasks in flight (a well-behaved producer: nothing is
  * refused); `--burst` submits them all at once, so everything past the queue limit is
  * refused with E_QUEUE_FULL. `--hang N` first submits N tasks that never return, to
  * watch the budget stop their threads while the others keep serving.
@@ -107,7 +109,7 @@ async function runPool(args: CommandArgs, io: CliIo): Promise<ExitCode> {
     promise.then(() => count('ok'), (error: { code?: string }) => count(error.code ?? 'E_INTERNAL'));
   const hung = Array.from({ length: hang }, () => track(pool.submit('test.hang', null)));
   const inFlight = new Set<Promise<void>>();
-  const window = args.flags.burst === true ? Number.POSITIVE_INFINITY : options.workers + options.maxQueue;
+  const window = args.flags.burst === true ? Number.POSITIVE_INFINITY : options.workers * options.pipelineDepth + options.maxQueue;
   for (let i = 0; i < tasks; i += 1) {
     while (inFlight.size >= window) await Promise.race(inFlight);
     const done = track(pool.submit(type, input)).finally(() => inFlight.delete(done));
@@ -128,16 +130,19 @@ async function runPool(args: CommandArgs, io: CliIo): Promise<ExitCode> {
 // #region pool-drill
 /**
  * `pool drill`: the week's failure drill. Submits more tasks at once than the pool can
- * hold (workers × batch running, plus the queue), then closes it gracefully while
- * they run. Passes (exit 0) when exactly the overflow is refused, every refusal is
- * E_QUEUE_FULL, and every accepted task completes; otherwise exits 1.
+ * hold, then closes it gracefully while they run. Passes (exit 0) when exactly the
+ * overflow is refused, every refusal is E_QUEUE_FULL, and every accepted task
+ * completes; otherwise exits 1. In a burst each thread takes `depth` batches of one
+ * task (a batch leaves as soon as a thread has room, so the queue holds one task
+ * then), and the queue takes `queue` more: capacity is workers × depth + queue,
+ * whatever `--batch` says.
  */
 async function runDrill(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   const options = poolOptions(args);
   const extra = intFlag(args, 'extra', { min: 1, max: 100_000, fallback: 100 });
   const spinMs = intFlag(args, 'spin-ms', { min: 0, max: 60_000, fallback: 2 });
   const pool = await WorkerPool.start(options);
-  const capacity = options.workers * options.batchSize + options.maxQueue;
+  const capacity = options.workers * options.pipelineDepth + options.maxQueue;
   const settled = Array.from({ length: capacity + extra }, () => pool.submit('test.spin', spinMs)
     .then(() => 'ok', (error: { code?: string }) => error.code ?? 'E_INTERNAL'));
   const depthAtClose = pool.depth;
@@ -167,7 +172,7 @@ const RUN: CommandSpec = {
     { name: 'burst', type: 'boolean', help: 'submit every task at once (refusals expected) instead of keeping the queue full' },
     ...POOL_FLAGS,
   ],
-  details: 'Examples:\n  civictrust pool run --type sha256 --tasks 20000 --workers 2 --batch 64\n  civictrust pool run --type test.spin --tasks 40 --hang 1 --budget-ms 200\n  civictrust pool run --tasks 500 --burst --queue 16 --json',
+  details: 'Examples:\n  civictrust pool run --type sha256 --tasks 20000 --workers 2 --batch 64\n  civictrust pool run --type ed25519.sign --tasks 20000 --workers 1 --depth 1\n  civictrust pool run --type test.spin --tasks 40 --hang 1 --budget-ms 200\n  civictrust pool run --tasks 500 --burst --queue 16 --json',
   run: runPool,
 };
 

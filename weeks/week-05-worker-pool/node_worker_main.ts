@@ -1,7 +1,8 @@
 /**
  * The loop inside each pool worker thread: load the handler module, say which task
- * types it serves, then run each batch it is sent, one task after another, and post
- * every outcome back as data. A thrown error is turned into `{code, message,
+ * types it serves, then run the batches it is sent strictly one after another, each
+ * task after the one before, and post every outcome back as data, on the results port
+ * the pool handed over in `workerData`. A thrown error is turned into `{code, message,
  * definite}` here, before it reaches `postMessage`, because structured clone would
  * strip its class and its code.
  *
@@ -9,7 +10,7 @@
  * state (a key cache, for instance), and the pool never looks inside it.
  * @module
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { encodeTaskError, type FromWorker, type ToWorker, type WireResult } from './wire.ts';
 
@@ -42,7 +43,7 @@ async function runBatch(handlers: Readonly<Record<string, TaskHandler>>, tasks: 
 }
 
 /** Posts a batch's outcomes; a value that cannot be cloned becomes `E_TASK_UNCLONEABLE` for its task alone. */
-function postResults(port: NonNullable<typeof parentPort>, batch: number, results: WireResult[]): void {
+function postResults(port: MessagePort, batch: number, results: WireResult[]): void {
   try {
     port.postMessage({ kind: 'done', batch, results } satisfies FromWorker);
   } catch {
@@ -61,11 +62,13 @@ function postResults(port: NonNullable<typeof parentPort>, batch: number, result
 
 /**
  * Serves tasks until the pool says stop. Called by the bootstrap with a function that
- * loads the handler module (through tsx, so it may be TypeScript).
+ * loads the handler module (through tsx, so it may be TypeScript) and the port on
+ * which to post each batch's `done` (default: the parent port).
  */
-export async function serveTasks(load: () => Promise<unknown>): Promise<void> {
+export async function serveTasks(load: () => Promise<unknown>, results?: MessagePort): Promise<void> {
   const port = parentPort;
   if (port === null) throw new TypeError('serveTasks runs inside a worker thread only');
+  const answers = results ?? port;
   let handlers: Readonly<Record<string, TaskHandler>>;
   try {
     const loaded = (await load()) as Partial<HandlerModule>;
@@ -75,12 +78,25 @@ export async function serveTasks(load: () => Promise<unknown>): Promise<void> {
     port.postMessage({ kind: 'load-failed', error: { code: 'E_WORKER_LOAD', message: `Cannot load the handler module: ${(error as Error).message}`, definite: true } } satisfies FromWorker);
     return;
   }
+  // #region serial
+  // Batches run strictly in the order they arrive: the next starts only after this
+  // one's `done` is posted, even when handlers are async. So a batch the pool has no
+  // answer for means the thread has not started any batch behind it.
+  let previous = Promise.resolve();
   port.on('message', (message: ToWorker) => {
-    if (message.kind === 'stop') {
-      port.close();
-      return;
-    }
-    void runBatch(handlers, message.tasks).then((results) => postResults(port, message.batch, results));
+    previous = previous.then(async () => {
+      if (message.kind === 'stop') {
+        port.close();
+        answers.close();
+        return;
+      }
+      postResults(answers, message.batch, await runBatch(handlers, message.tasks));
+    }).catch(() => {
+      // An answer that cannot be posted must not let the next batch start unseen: end
+      // the thread, and the pool counts this batch as the one it died in.
+      process.exit(1);
+    });
   });
+  // #endregion serial
   port.postMessage({ kind: 'ready', types: Object.keys(handlers).filter((type) => typeof handlers[type] === 'function') } satisfies FromWorker);
 }

@@ -68,13 +68,13 @@ export interface PoolStats {
   readonly depth: number;
   /** The deepest the queue has been. */
   readonly maxDepthSeen: number;
-  /** Tasks running now. */
+  /** Tasks on threads now: running, or next in a thread's inbox (pipelining). */
   readonly running: number;
   /** Worker threads not yet stopped (0 after a graceful close has joined them all). */
   readonly alive: number;
   /** `postMessage` batches sent to threads. */
   readonly batches: number;
-  /** Threads stopped and started again (overrun, crash). */
+  /** Threads lost to an overrun (terminated) or a crash; each is replaced while work remains. */
   readonly replacedWorkers: number;
   /** True once intake has stopped. */
   readonly closed: boolean;

@@ -1,8 +1,11 @@
 /**
  * The `pool` benchmark suite (week 5): CPU work on the event loop alone beside the
  * same work on a pool of 1, 2 and 4 worker threads; the 1 → 2 thread scaling ratio
- * (target ≥ 1.7 on this 2-core machine); and one task per `postMessage` beside 64 per
- * message.
+ * (target ≥ 1.7 on this 2-core machine); one task per `postMessage` beside 64 per
+ * message; and pipelining: one thread holding two batches (the next waits in its
+ * inbox) beside one batch at a time, with one task per message, where the round
+ * trip between batches costs the most. Pools not marked otherwise use the default
+ * pipeline depth (2).
  *
  * Two kinds of work bracket what CivicTrust hands to threads: SHA-256 of 1 KiB (about
  * 3 µs of CPU, so per-message overhead dominates) and an Ed25519 signature over
@@ -24,12 +27,12 @@ const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 
 
 const pools = new Map<string, Promise<WorkerPool>>();
 
-/** A shared pool per (workers, batch) configuration. */
-function poolOf(workers: number, batchSize: number): Promise<WorkerPool> {
-  const key = `${workers}x${batchSize}`;
+/** A shared pool per (workers, batch, pipeline depth) configuration; depth undefined = the pool's default. */
+function poolOf(workers: number, batchSize: number, pipelineDepth?: number): Promise<WorkerPool> {
+  const key = `${workers}x${batchSize}x${pipelineDepth ?? 'default'}`;
   let pool = pools.get(key);
   if (pool === undefined) {
-    pool = WorkerPool.start({ workers, batchSize, maxQueue: 1 << 20, taskBudgetMs: 60_000, handlers: BUILTIN_HANDLERS });
+    pool = WorkerPool.start({ workers, batchSize, pipelineDepth, maxQueue: 1 << 20, taskBudgetMs: 60_000, handlers: BUILTIN_HANDLERS });
     pools.set(key, pool);
   }
   return pool;
@@ -47,11 +50,11 @@ const SIGN_KEY = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, SEED]), fo
 const ED25519_SIGN: Work = { type: 'ed25519.sign', input: { seed: SEED, message: MESSAGE }, inline: () => sign(null, MESSAGE, SIGN_KEY) };
 
 /** Throughput on a pool: every task submitted at once, then awaited. */
-function poolThroughput(ctx: SuiteContext, work: Work, ops: number, workers: number, batchSize = 1): Workload {
+function poolThroughput(ctx: SuiteContext, work: Work, ops: number, workers: number, batchSize = 1, pipelineDepth?: number): Workload {
   return {
-    label: `pool ${workers} thread${workers === 1 ? '' : 's'}${batchSize === 1 ? '' : `, ${batchSize}/msg`}`,
+    label: `pool ${workers} thread${workers === 1 ? '' : 's'}${batchSize === 1 ? '' : `, ${batchSize}/msg`}${pipelineDepth === undefined ? '' : `, depth ${pipelineDepth}`}`,
     async prepare(): Promise<Trial> {
-      const pool = await poolOf(workers, batchSize);
+      const pool = await poolOf(workers, batchSize, pipelineDepth);
       let done = 0;
       return {
         async run() {
@@ -125,7 +128,7 @@ function inlineLatency(work: Work, ops: number, inFlight: number): Workload {
 /** The week 5 pool suite. */
 export const POOL_SUITE: Suite = {
   name: 'pool',
-  title: 'worker pool: event loop vs 1/2/4 threads, scaling, batching',
+  title: 'worker pool: event loop vs 1/2/4 threads, scaling, batching, pipelining',
   figures(ctx): readonly Figure[] {
     const sha = ctx.short ? 2000 : 100_000;
     const sig = ctx.short ? 400 : 20_000;
@@ -137,6 +140,10 @@ export const POOL_SUITE: Suite = {
         subject: poolThroughput(ctx, SHA256, sha, 2, 64), peer: inlineThroughput(SHA256, sha), relation: 'peer' },
       { name: 'SHA-256 1 KiB (64/msg): 2 threads vs 1', metric: 'throughput', unit: 'task', ops: sha, bytesPerOp: 1024,
         subject: poolThroughput(ctx, SHA256, sha, 2, 64), peer: poolThroughput(ctx, SHA256, sha, 1, 64), relation: 'peer' },
+      { name: 'Ed25519 sign, 1 thread, 1/msg: pipeline depth 2 vs 1', metric: 'throughput', unit: 'sig', ops: sig,
+        subject: poolThroughput(ctx, ED25519_SIGN, sig, 1, 1, 2), peer: poolThroughput(ctx, ED25519_SIGN, sig, 1, 1, 1), relation: 'peer' },
+      { name: 'SHA-256 1 KiB, 1 thread, 1/msg: pipeline depth 2 vs 1', metric: 'throughput', unit: 'task', ops: sha, bytesPerOp: 1024,
+        subject: poolThroughput(ctx, SHA256, sha, 1, 1, 2), peer: poolThroughput(ctx, SHA256, sha, 1, 1, 1), relation: 'peer' },
       { name: 'Ed25519 sign: pool 1 thread vs event loop', metric: 'throughput', unit: 'sig', ops: sig,
         subject: poolThroughput(ctx, ED25519_SIGN, sig, 1), peer: inlineThroughput(ED25519_SIGN, sig), relation: 'peer' },
       { name: 'Ed25519 sign: 2 threads vs 1 (scaling)', metric: 'throughput', unit: 'sig', ops: sig,
