@@ -27,5 +27,6 @@ export type {
   TaskName, TaskRequest, TaskAnswer,
   TaskRunner, TaskInput, TaskOutput, WorkItem, WorkOutcome, OverloadControllerOptions, ControllerStats,
   EgressLimits, OverloadServerOptions, OverloadCloseReason, OverloadServerStats,
+  GateVerdict, RequestGate, AnswerEvent, AnswerListener,
   ClientAnswer, LoadPhase, PhaseSummary, NonReaderResult, TaskLoadOptions, LoadInterval, TaskLoadReport, SlowSenderResult,
 } from '../weeks/week-06-overload/mod.ts';

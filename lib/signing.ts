@@ -27,7 +27,7 @@ export type {
   EdgeCase, StrictVerdict, RawVerdict, VerdictRow,
   KeyIdParts, KeyRecord, TrustedKey,
   ReplayPolicy, RecordOutcome,
-  SignedEnvelope, UnsignedEnvelope, RandomBytes, Signer, SyncSigner, SignRequest, SignOptions, VerifierOptions, VerifiedMessage, VerifierStats,
+  SignedEnvelope, UnsignedEnvelope, RandomBytes, Signer, SyncSigner, SignRequest, SignOptions, VerifierOptions, VerifiedMessage, VerifierStats, PrecheckedMessage,
   VerdictListener,
   KeyInfo, KeyWriteOptions, Rotation,
 } from '../weeks/week-08-signatures/mod.ts';

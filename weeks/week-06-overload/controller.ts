@@ -73,6 +73,11 @@ export interface WorkItem {
   readonly deadline: RequestDeadline;
   /** Its input bytes. */
   readonly body: Uint8Array;
+  /**
+   * A check to pass before the task runs, after admission and inside a worker slot
+   * (the `authorize` step of a request gate's verdict); a rejection answers with its code instead.
+   */
+  readonly authorize?: () => Promise<void>;
 }
 
 /** How a request ended. */
@@ -283,7 +288,11 @@ export class OverloadController {
   #run({ item, done }: Waiting): void {
     this.#running += 1;
     const input: TaskInput = { arg: item.arg, body: item.body, deadlineMs: item.deadline.atMs };
-    this.#options.runner.submit<TaskInput, TaskOutput>(item.task, input).then(
+    const submit = () => this.#options.runner.submit<TaskInput, TaskOutput>(item.task, input);
+    // A gated request's expensive check runs here: admitted, holding a slot, before the
+    // task. Without one the task is submitted at once, in this same turn.
+    const started = item.authorize === undefined ? submit() : Promise.resolve().then(item.authorize).then(submit);
+    started.then(
       (output) => {
         const nowMs = this.#options.clock.now();
         if (output.dropped) this.#drop(item, done, 'pool', item.deadline.atMs + output.lateMs);

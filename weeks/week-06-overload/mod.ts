@@ -20,6 +20,7 @@ export { TASK_NAMES, MAX_TASK_ARG, MAX_TIMEOUT_MS, encodeTaskRequest, encodeTask
 export type { TaskName, TaskRequest, TaskAnswer } from './task_message.ts';
 export { OverloadController } from './controller.ts';
 export type { TaskRunner, TaskInput, TaskOutput, WorkItem, WorkOutcome, OverloadControllerOptions, ControllerStats } from './controller.ts';
+export type { GateVerdict, RequestGate, AnswerEvent, AnswerListener } from './request_gate.ts';
 export { TASK_HANDLERS } from './node_tasks.ts';
 export { DEFAULT_EGRESS_LIMITS, OVERLOAD_SERVER_DEFAULTS, OverloadServer } from './node_overload_server.ts';
 export type { EgressLimits, OverloadServerOptions, OverloadCloseReason, OverloadServerStats } from './node_overload_server.ts';

@@ -25,6 +25,7 @@ import { OverloadController, type ControllerStats, type TaskRunner, type WorkOut
 import { deadlineAfter, deadlineError, isExpired, type RequestDeadline } from './deadline.ts';
 import { OVERLOAD_THRESHOLDS, type OverloadThresholds } from './ladder.ts';
 import { DEFAULT_PROGRESS_RULE, ProgressMeter, type ProgressRule } from './progress.ts';
+import type { AnswerListener, RequestGate } from './request_gate.ts';
 import { encodeTaskAnswer, parseTaskRequest, type TaskAnswer } from './task_message.ts';
 import { DEFAULT_EGRESS_RATE, TokenBucket, type EgressRate } from './token_bucket.ts';
 
@@ -81,6 +82,13 @@ export interface OverloadServerOptions {
    * what ignoring it costs. Never set it in a real server.
    */
   readonly respectBackpressure?: boolean;
+  /**
+   * Opens each request frame before it is parsed as a task (default: none, the frame
+   * is the task). The signed node's envelope check plugs in here.
+   */
+  readonly gate?: RequestGate;
+  /** Told about every answer queued for a client: for per-request logs and metrics. */
+  readonly onAnswer?: AnswerListener;
 }
 
 /** The defaults of the options that have one. */
@@ -143,6 +151,8 @@ interface Shared {
   readonly maxInFlight: number;
   readonly idleMs: number;
   readonly respectBackpressure: boolean;
+  readonly gate: RequestGate | undefined;
+  readonly onAnswer: AnswerListener | undefined;
   released(connection: TaskConnection, reason: OverloadCloseReason): void;
   egressPeak(bytes: number): void;
   egressExpired(): void;
@@ -186,6 +196,8 @@ export class OverloadServer {
       maxInFlight: options.maxInFlight ?? OVERLOAD_SERVER_DEFAULTS.maxInFlight,
       idleMs: options.idleMs ?? OVERLOAD_SERVER_DEFAULTS.idleMs,
       respectBackpressure: options.respectBackpressure ?? true,
+      gate: options.gate,
+      onAnswer: options.onAnswer,
       released: (connection, reason) => {
         this.#connections.delete(connection);
         this.#closedByReason[reason] = (this.#closedByReason[reason] ?? 0) + 1;
@@ -433,29 +445,47 @@ class TaskConnection {
   // #endregion on-data
 
   // #region request
-  /** One request frame: parse it, give it its deadline, offer it to the controller. */
+  /** One request frame: open it (if gated), parse it, give it its deadline, offer it to the controller. */
   #request(payload: Uint8Array, startedMs: number): void {
     if (payload.length === 0) return; // an empty frame is a keep-alive, as in weeks 2 and 3
     let request;
+    let claimed: string | undefined;
+    let authorize: (() => Promise<void>) | undefined;
     try {
-      request = parseTaskRequest(payload);
+      let body = payload;
+      if (this.#shared.gate !== undefined) {
+        const opened = this.#shared.gate.tryOpen(payload);
+        claimed = opened.requestId;
+        if (!opened.ok) return this.#refuse(opened.requestId, opened.errorCode, opened.message, startedMs);
+        body = opened.payload;
+        authorize = opened.authorize;
+      }
+      request = parseTaskRequest(body);
+      if (claimed !== undefined && request.requestId !== claimed) {
+        throw Object.assign(new Error(`Cannot run task: its request_id ${request.requestId} differs from the frame's ${claimed}`), { code: 'E_MESSAGE_MALFORMED' });
+      }
       if (request.task === 'fill' && request.arg > this.#shared.maxFrameBytes) {
         throw Object.assign(new Error(`Cannot run fill: arg ${request.arg} exceeds the largest reply, ${this.#shared.maxFrameBytes} bytes`), { code: 'E_MESSAGE_MALFORMED' });
       }
     } catch (error) {
       const errorCode = isCivicError(error) ? error.code : 'E_MESSAGE_MALFORMED';
-      this.#send({ frame: encodeTaskAnswer({ type: 'error', requestId: request?.requestId ?? 'none', errorCode, message: (error as Error).message }), requestId: 'none' });
-      return;
+      return this.#refuse(claimed ?? request?.requestId ?? 'none', errorCode, (error as Error).message, startedMs);
     }
     const deadline = deadlineAfter(startedMs, request.timeoutMs);
     const { requestId } = request;
     this.#inFlight += 1;
     this.#shared.controller.offer(
-      { requestId, task: request.task, arg: request.arg, priority: request.priority, deadline, body: request.body },
+      { requestId, task: request.task, arg: request.arg, priority: request.priority, deadline, body: request.body, ...(authorize === undefined ? {} : { authorize }) },
       (outcome) => this.#answered(requestId, outcome, deadline),
     );
   }
   // #endregion request
+
+  /** Answers a frame refused before admission. */
+  #refuse(requestId: string, errorCode: string, message: string, startedMs: number): void {
+    this.#send({ frame: encodeTaskAnswer({ type: 'error', requestId, errorCode, message }), requestId });
+    this.#shared.onAnswer?.({ requestId, ok: false, errorCode, latencyMs: this.#shared.clock.now() - startedMs });
+  }
 
   #answered(requestId: string, outcome: WorkOutcome, deadline: RequestDeadline): void {
     this.#inFlight -= 1;
@@ -464,6 +494,10 @@ class TaskConnection {
       ? { type: 'task_reply', requestId, body: outcome.body }
       : { type: 'error', requestId, errorCode: outcome.errorCode, message: outcome.message, retryAfterMs: outcome.retryAfterMs, stage: outcome.stage };
     this.#send({ frame: encodeTaskAnswer(answer), requestId, ...(outcome.ok ? { deadline } : {}) });
+    this.#shared.onAnswer?.({
+      requestId, ok: outcome.ok, latencyMs: this.#shared.clock.now() - deadline.startedMs,
+      ...(outcome.ok ? {} : { errorCode: outcome.errorCode, ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }), ...(outcome.stage === undefined ? {} : { stage: outcome.stage }) }),
+    });
     this.#admitBacklog();
   }
 

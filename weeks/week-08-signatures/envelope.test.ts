@@ -101,6 +101,23 @@ describe('the verifier pipeline', () => {
     expect(v.verifySync(sign(text('later'), T0 + 1500).message).payload).toEqual(text('later'));
     clock.set(T0);
   });
+
+  it('splits into precheck (no curve math, nothing recorded) and complete (curve math, then the nonce), once per message', async () => {
+    const v = verifier();
+    const { message } = sign();
+    const first = v.precheck(message);
+    const copy = v.precheck(message); // the nonce is not recorded yet, so a copy passes the cheap checks too
+    expect(first.envelope.request_id).toBe('r-1');
+    expect(v.stats().curveChecks).toBe(0);
+    await expect(v.complete(first)).resolves.toMatchObject({ payload: text('hello') });
+    await expect(v.complete(copy)).rejects.toMatchObject({ code: 'E_REPLAY' }); // the copy loses when it records
+    await expect(v.complete(first)).rejects.toThrow(TypeError); // once only
+    await expect(verifier().complete(v.precheck(sign().message))).rejects.toThrow(TypeError); // another verifier's
+    expect(() => v.precheck(message)).toThrow(expect.objectContaining({ code: 'E_REPLAY' }));
+    const forged = v.precheck(encodeSignedMessage({ ...sign().envelope, signature: encodeBase64url(new Uint8Array(64).fill(9)) }, text('hello')));
+    await expect(v.complete(forged)).rejects.toMatchObject({ code: 'E_SIG_INVALID' });
+    expect(v.stats()).toEqual({ accepted: 1, rejected: { E_REPLAY: 2, E_SIG_INVALID: 1 }, curveChecks: 3 });
+  });
 });
 
 describe('the nonce cache', () => {

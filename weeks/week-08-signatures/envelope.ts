@@ -192,11 +192,22 @@ export interface VerifiedMessage {
   readonly timestampMs: number;
 }
 
-/** Everything the checks before the curve math established. */
-interface Prechecked {
+/**
+ * A message that passed steps 1 to 6 (everything but the curve math) and waits for
+ * {@link EnvelopeVerifier.complete}. Nothing in it is proven yet: the signature is
+ * unchecked and the nonce unrecorded, so treat every field as a claim.
+ */
+export interface PrecheckedMessage {
+  /** The envelope as sent (its signature not yet verified). */
   readonly envelope: SignedEnvelope;
+  /** The payload bytes, whose SHA-256 matched `payload_hash`. */
   readonly payload: Uint8Array;
+  /** The timestamp, ms since the epoch, inside the window. */
   readonly timestampMs: number;
+}
+
+/** Everything the checks before the curve math established. */
+interface Prechecked extends PrecheckedMessage {
   readonly trusted: TrustedKey;
   readonly signature: Uint8Array;
   readonly now: number;
@@ -242,6 +253,8 @@ export class EnvelopeVerifier {
   #accepted = 0;
   #curveChecks = 0;
   readonly #rejected: Record<string, number> = {};
+  /** Pre-checked messages not yet completed: {@link complete} accepts only these. */
+  readonly #issued = new WeakSet<PrecheckedMessage>();
 
   /** @param options - keys, nonce cache, clock and limits */
   constructor(options: VerifierOptions) {
@@ -253,14 +266,41 @@ export class EnvelopeVerifier {
   }
 
   /**
-   * Verifies one signed message.
+   * Verifies one signed message: {@link precheck}, then {@link complete}.
    * @returns the envelope and payload, once the nonce is recorded
    * @throws {@link CivicError} with one of the codes listed on the class, or `E_JSON_*`
    *   from the strict parser
    */
   async verify(message: Uint8Array): Promise<VerifiedMessage> {
+    return this.complete(this.precheck(message));
+  }
+
+  /**
+   * Steps 1 to 6 alone: the cheap checks, with no curve math and nothing recorded. A
+   * server can put its admission decision between this and {@link complete}, so that
+   * work it would refuse anyway never costs a signature verification.
+   * @returns the message, to hand to {@link complete} of this same verifier
+   * @throws {@link CivicError} as {@link verify} does, for the codes before `E_SIG_INVALID`'s curve check
+   */
+  precheck(message: Uint8Array): PrecheckedMessage {
     try {
       const checked = this.#precheck(message);
+      this.#issued.add(checked);
+      return checked;
+    } catch (error) {
+      throw this.#count(error);
+    }
+  }
+
+  /**
+   * Steps 7 and 8 for a message {@link precheck} passed: the curve math, then the nonce.
+   * Each pre-checked message completes at most once.
+   * @throws TypeError for a message this verifier did not pre-check, or one already completed
+   * @throws {@link CivicError} `E_SIG_INVALID`, `E_REPLAY` (a copy completed first) or `E_REPLAY_CACHE_FULL`
+   */
+  async complete(message: PrecheckedMessage): Promise<VerifiedMessage> {
+    const checked = this.#claim(message);
+    try {
       this.#curveChecks += 1;
       const ok = await verifyStrict(checked.signature, signingBytes(checked.envelope), checked.trusted.key);
       return this.#finish(checked, ok);
@@ -275,8 +315,8 @@ export class EnvelopeVerifier {
    */
   verifySync(message: Uint8Array): VerifiedMessage {
     if (!isSyncBackend(this.#keys.backend)) throw new TypeError(`backend ${this.#keys.backend.name} has no synchronous verify`);
+    const checked = this.#claim(this.precheck(message));
     try {
-      const checked = this.#precheck(message);
       this.#curveChecks += 1;
       const ok = verifyStrictSync(checked.signature, signingBytes(checked.envelope), checked.trusted.key);
       return this.#finish(checked, ok);
@@ -288,6 +328,12 @@ export class EnvelopeVerifier {
   /** Outcome counts. */
   stats(): VerifierStats {
     return { accepted: this.#accepted, rejected: { ...this.#rejected }, curveChecks: this.#curveChecks };
+  }
+
+  /** Takes back a message this verifier pre-checked; each one only once. */
+  #claim(message: PrecheckedMessage): Prechecked {
+    if (!this.#issued.delete(message)) throw new TypeError('complete() takes a message precheck() of this verifier returned, once');
+    return message as Prechecked;
   }
 
   /** Counts a refusal by its code and hands the error back. */

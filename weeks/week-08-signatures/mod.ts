@@ -29,7 +29,7 @@ export {
   encodeSignedMessage, checkShape, EnvelopeVerifier,
 } from './envelope.ts';
 export type {
-  SignedEnvelope, UnsignedEnvelope, RandomBytes, Signer, SyncSigner, SignRequest, SignOptions, VerifierOptions, VerifiedMessage, VerifierStats,
+  SignedEnvelope, UnsignedEnvelope, RandomBytes, Signer, SyncSigner, SignRequest, SignOptions, VerifierOptions, VerifiedMessage, VerifierStats, PrecheckedMessage,
 } from './envelope.ts';
 export { signedEchoHandler } from './signed_handler.ts';
 export type { VerdictListener } from './signed_handler.ts';
