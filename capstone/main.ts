@@ -6,12 +6,15 @@
  * back and searched, and bad requests are refused with their documented exit
  * statuses. Then the server: the multi-client frame server starts with its `/healthz`
  * endpoint, clients echo through it, a probe's request id is found in the server's
- * log, and SIGTERM drains it. Each step runs the real CLI as a child process and
- * checks what it printed; the job exits non-zero if anything differs from the contract.
+ * log, and SIGTERM drains it. Month 2 adds the signed node: keys are generated, the
+ * node starts, one signed request is answered, its replay is refused with `E_REPLAY`
+ * and a tampered copy with `E_SIG_INVALID`, and SIGTERM drains it. Each step runs the
+ * real CLI as a child process and checks what it printed; the job exits non-zero if
+ * anything differs from the contract.
  * @module
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +44,7 @@ function check(what: string, ok: boolean, detail: string): void {
 
 const dir = mkdtempSync(join(tmpdir(), 'civictrust-'));
 const log = join(dir, 'events.log');
-process.stdout.write(`CivicTrust main job (built so far: month 1: the record log, framing, the multi-client server, HTTP probes)\nworkspace: ${dir}\n\n`);
+process.stdout.write(`CivicTrust main job (built so far: month 1: the record log, framing, the multi-client server, HTTP probes; month 2: the signed node under overload control)\nworkspace: ${dir}\n\n`);
 
 process.stdout.write('1. Four services append to one log at the same time\n');
 const services = ['registry', 'issuer', 'witness', 'verifier'];
@@ -92,6 +95,37 @@ try {
   check('the probe\'s request id is in the server\'s log', traced.length === 1, traced[0]?.slice(0, 120) ?? 'not found');
 } finally {
   server.kill('SIGKILL');
+}
+
+process.stdout.write('\n6. The signed node (month 2): keys, one signed request, its replay, a tampered copy, a drain\n');
+const keys = join(dir, 'keys');
+const gen = await civictrust(['key', 'gen', 'clerk', '--dir', keys]);
+const keyMode = gen.code === EXIT.ok ? (statSync(join(keys, 'clerk-v1.key')).mode & 0o777).toString(8) : 'none';
+check('civictrust key gen writes a 0600 private key file', gen.code === EXIT.ok && keyMode === '600', `${gen.stdout.trim()}, mode ${keyMode}`);
+const nodeLog = join(dir, 'node.log');
+const node: ChildProcessWithoutNullStreams = spawn(process.execPath,
+  [BIN, 'node', 'run', '--keys', keys, '--port', '0', '--health-port', '0', '--log', nodeLog, '--json'], { stdio: 'pipe' });
+try {
+  const ready = await new Promise<{ port: number; metrics: string; keys: string[] }>((resolve, reject) => {
+    node.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0] ?? '') as { port: number; metrics: string; keys: string[] }));
+    node.once('exit', (code) => reject(new Error(`the node exited with ${code} before listening`)));
+  });
+  check('the node is listening, trusting the key ring', ready.keys.includes('clerk-v1'), `task port ${ready.port}, ${ready.metrics}`);
+  const send = (...extra: string[]) => civictrust(['node', 'send', '--keys', keys, '--key', 'clerk', '--port', String(ready.port), '--json', ...extra]);
+  const answers = (run: { stdout: string }) => run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { ok: boolean; error_code?: string; body_hex?: string });
+  const first = await send('--request-id', 'main-signed-1', '--repeat', '2', 'permit 42');
+  const [accepted, replayed] = answers(first);
+  check('a signed request is accepted and answered', accepted?.ok === true && accepted.body_hex?.length === 64, first.stdout.split('\n')[0] ?? '');
+  check('the same signed bytes sent again are refused with E_REPLAY', replayed?.error_code === 'E_REPLAY' && first.stderr.startsWith('error[E_REPLAY]'), first.stdout.split('\n')[1] ?? '');
+  const tampered = await send('--request-id', 'main-signed-2', '--tamper', 'payload', 'permit 43');
+  check('a copy whose payload changed after signing is refused with E_SIG_INVALID', answers(tampered)[0]?.error_code === 'E_SIG_INVALID' && tampered.code === EXIT.integrity, tampered.stderr.split('\n')[0] ?? '');
+  node.kill('SIGTERM');
+  const exit = await new Promise<number | null>((resolve) => node.once('exit', resolve));
+  check('SIGTERM drains the node and it exits 0', exit === 0, '');
+  const refusals = readFileSync(nodeLog, 'utf8').split('\n').filter((line) => line.includes('"msg":"request answered"') && line.includes('"error_code"'));
+  check('each refusal is in the node\'s log with its request id and code', refusals.length === 2, refusals[0]?.slice(0, 140) ?? 'not found');
+} finally {
+  node.kill('SIGKILL');
 }
 
 process.stdout.write(`\n${failures === 0 ? 'PASS' : 'FAIL'}: main job (${failures} failure(s)). Inspect the log with:\n  node capstone/bin/civictrust.mjs log read -f ${log}\n`);

@@ -19,6 +19,10 @@ export const DEMOS = {
     file: './month_1.mjs',
     summary: 'Byte Wrangler: framed echo under load from 50 clients, /healthz traced by request id, SIGKILL and recovery',
   },
+  'month-2': {
+    file: './month_2.mjs',
+    summary: 'Signed and Shielded: one node accepting only signed requests under overload control; replay, tamper, overload, Slowloris, drain',
+  },
 };
 
 /** The usage text. */
