@@ -1,16 +1,15 @@
 /**
  * `npm start`: the main job of CivicTrust, as far as the course has built it.
  *
- * Today (month 1) that is, first, the evidence trail every later component writes to:
- * several `civictrust` processes append to one record log at once, the log is read
- * back and searched, and bad requests are refused with their documented exit
+ * Today (months 1 and 2) that is, first, the evidence trail every later component
+ * writes to: several `civictrust` processes append to one record log at once, the log
+ * is read back and searched, and bad requests are refused with their documented exit
  * statuses. Then the server: the multi-client frame server starts with its `/healthz`
  * endpoint, clients echo through it, a probe's request id is found in the server's
- * log, and SIGTERM drains it. Month 2 adds the signed node: keys are generated, the
- * node starts, one signed request is answered, its replay is refused with `E_REPLAY`
- * and a tampered copy with `E_SIG_INVALID`, and SIGTERM drains it. Each step runs the
- * real CLI as a child process and checks what it printed; the job exits non-zero if
- * anything differs from the contract.
+ * log, and SIGTERM drains it. Then the signed node: a key is generated, the node
+ * accepts a signed request, refuses its replay and a tampered copy, and drains. Each
+ * step runs the real CLI as a child process and checks what it printed; the job exits
+ * non-zero if anything differs from the contract.
  * @module
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
