@@ -1,26 +1,89 @@
 /**
  * The `civictrust` command line: every week's command groups under one program,
  * with one merged error catalog behind one exit-code table.
+ *
+ * Each group is loaded on demand. Under tsx, importing a week's barrel costs 30–140 ms
+ * (every module it reaches is transformed and linked), and a CLI that many processes
+ * start at once (`log append` in a loop, the gates' process drills) should not pay for
+ * signing and worker pools to append one record. {@link loadCli} looks at the noun and
+ * imports only the barrels that noun needs, with the error catalogs of everything it
+ * loaded; anything else (`--help`, `--version`, an unknown noun) gets the whole CLI.
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { LOG_COMMANDS, type CliSpec } from '../lib/cli.ts';
-import { LOG_ERRORS, mergeCatalogs } from '../lib/errors.ts';
-import { ECHO_COMMANDS, FRAME_ERRORS } from '../lib/framing.ts';
-import { HTTP_COMMANDS, HTTP_ERRORS, SERVER_HEALTH_COMMANDS } from '../lib/http.ts';
-import { HASH_COMMANDS, HASH_ERRORS } from '../lib/hashing.ts';
-import { OVERLOAD_COMMANDS, OVERLOAD_ERRORS } from '../lib/overload.ts';
-import { POOL_COMMANDS, POOL_ERRORS } from '../lib/pool.ts';
-import { SERVER_ERRORS } from '../lib/server.ts';
-import { ENVELOPE_COMMANDS, KEY_COMMANDS, SIGN_ERRORS } from '../lib/signing.ts';
-import { NODE_COMMANDS } from './node/mod.ts';
+import { LOG_COMMANDS, type CliSpec, type CommandGroup } from '../lib/cli.ts';
+import { LOG_ERRORS, mergeCatalogs, type ErrorCatalog } from '../lib/errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** The whole CLI as data; `capstone/bin/civictrust.mjs` runs it. */
-export const CIVICTRUST: CliSpec = {
-  name: 'civictrust',
-  version: pkg.version,
-  groups: [LOG_COMMANDS, ECHO_COMMANDS, SERVER_HEALTH_COMMANDS, HTTP_COMMANDS, POOL_COMMANDS, OVERLOAD_COMMANDS, HASH_COMMANDS, KEY_COMMANDS, ENVELOPE_COMMANDS, NODE_COMMANDS],
-  catalog: mergeCatalogs(LOG_ERRORS, FRAME_ERRORS, SERVER_ERRORS, HTTP_ERRORS, POOL_ERRORS, OVERLOAD_ERRORS, HASH_ERRORS, SIGN_ERRORS),
+/** The groups one noun brings, and the catalogs of the barrels it loaded. */
+interface Loaded {
+  readonly groups: readonly CommandGroup[];
+  readonly catalogs: readonly ErrorCatalog[];
+}
+
+/** Week 2's echo commands (framing). */
+async function framing(): Promise<Loaded> {
+  const f = await import('../lib/framing.ts');
+  return { groups: [f.ECHO_COMMANDS], catalogs: [f.FRAME_ERRORS] };
+}
+
+/** Weeks 3 and 4: the server and HTTP commands. */
+async function serverAndHttp(): Promise<Loaded> {
+  const [f, s, h] = await Promise.all([import('../lib/framing.ts'), import('../lib/server.ts'), import('../lib/http.ts')]);
+  return { groups: [h.SERVER_HEALTH_COMMANDS, h.HTTP_COMMANDS], catalogs: [f.FRAME_ERRORS, s.SERVER_ERRORS, h.HTTP_ERRORS] };
+}
+
+/** Weeks 5 and 6: the pool and the overload commands. */
+async function poolAndOverload(): Promise<Loaded> {
+  const [base, p, o] = await Promise.all([serverAndHttp(), import('../lib/pool.ts'), import('../lib/overload.ts')]);
+  return { groups: [p.POOL_COMMANDS, o.OVERLOAD_COMMANDS], catalogs: [...base.catalogs, p.POOL_ERRORS, o.OVERLOAD_ERRORS] };
+}
+
+/** Weeks 7 and 8: hashing, keys and envelopes. */
+async function hashingAndSigning(): Promise<Loaded> {
+  const [h, s] = await Promise.all([import('../lib/hashing.ts'), import('../lib/signing.ts')]);
+  return { groups: [h.HASH_COMMANDS, s.KEY_COMMANDS, s.ENVELOPE_COMMANDS], catalogs: [h.HASH_ERRORS, s.SIGN_ERRORS] };
+}
+
+/** Everything, in the order the top-level help lists it. */
+async function everything(): Promise<Loaded> {
+  const [echo, server, poolOverload, signing, node] = await Promise.all([
+    framing(), serverAndHttp(), poolAndOverload(), hashingAndSigning(), import('./node/mod.ts'),
+  ]);
+  return {
+    groups: [LOG_COMMANDS, ...echo.groups, ...server.groups, ...poolOverload.groups, ...signing.groups, node.NODE_COMMANDS],
+    catalogs: [...new Set([...echo.catalogs, ...server.catalogs, ...poolOverload.catalogs, ...signing.catalogs])],
+  };
+}
+
+/** Which loader serves each noun; the node composes every week, so it loads everything. */
+const LOADERS: Readonly<Record<string, () => Promise<Loaded>>> = {
+  log: async () => ({ groups: [LOG_COMMANDS], catalogs: [] }),
+  echo: framing,
+  server: serverAndHttp,
+  http: serverAndHttp,
+  pool: poolAndOverload,
+  overload: poolAndOverload,
+  hash: hashingAndSigning,
+  key: hashingAndSigning,
+  envelope: hashingAndSigning,
+  node: everything,
 };
+
+/**
+ * Builds the CLI for one command line, loading only what its noun needs.
+ * @param argv - the arguments after the program name
+ * @returns the spec to run: the noun's groups, or every group for anything else
+ */
+export async function loadCli(argv: readonly string[]): Promise<CliSpec> {
+  const noun = argv[0];
+  const loader = noun !== undefined && Object.hasOwn(LOADERS, noun) ? LOADERS[noun] : undefined;
+  const loaded = await (loader ?? everything)();
+  return {
+    name: 'civictrust',
+    version: pkg.version,
+    groups: loaded.groups,
+    catalog: mergeCatalogs(LOG_ERRORS, ...loaded.catalogs),
+  };
+}

@@ -3,6 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { CIVICTRUST } = await import('../civictrust.ts');
+const { loadCli } = await import('../civictrust.ts');
 const { runMain } = await import('../../lib/cli.ts');
-await runMain(CIVICTRUST);
+await runMain(await loadCli(process.argv.slice(2)));
