@@ -5,7 +5,8 @@
  * message; and pipelining: one thread holding two batches (the next waits in its
  * inbox) beside one batch at a time, with one task per message, where the round
  * trip between batches costs the most. Pools not marked otherwise use the default
- * pipeline depth (2).
+ * pipeline depth (2). Beside the scaling figures, two bare threads signing in a loop
+ * against one show what the machine itself allows (2.0 on two idle cores).
  *
  * Two kinds of work bracket what CivicTrust hands to threads: SHA-256 of 1 KiB (about
  * 3 µs of CPU, so per-message overhead dominates) and an Ed25519 signature over
@@ -17,6 +18,7 @@
  * @module
  */
 import { createHash, createPrivateKey, sign } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { BUILTIN_HANDLERS, WorkerPool } from '../../../lib/pool.ts';
 import type { Figure, Suite, SuiteContext, Trial, Workload } from '../harness.ts';
 
@@ -125,6 +127,49 @@ function inlineLatency(work: Work, ops: number, inFlight: number): Workload {
   };
 }
 
+/**
+ * The script of a bare thread: sign `count` times in a tight loop once told to go, then
+ * report. No pool, no messages per task: what two cores can do at most.
+ */
+const BARE_SIGNER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createPrivateKey, sign } = require('node:crypto');
+const key = createPrivateKey({ key: Buffer.from(workerData.der), format: 'der', type: 'pkcs8' });
+const message = Buffer.from(workerData.message);
+parentPort.once('message', (count) => {
+  for (let i = 0; i < count; i++) sign(null, message, key);
+  parentPort.postMessage(count);
+});
+parentPort.postMessage('ready');
+`;
+
+/** `threads` bare threads signing `ops` times between them: the machine's ceiling for the scaling figures. */
+function bareThreads(ops: number, threads: number): Workload {
+  return {
+    label: `${threads} bare thread${threads === 1 ? '' : 's'}`,
+    async prepare(): Promise<Trial> {
+      const der = Buffer.concat([PKCS8_PREFIX, SEED]);
+      const workers = await Promise.all(Array.from({ length: threads }, () => new Promise<Worker>((resolve, reject) => {
+        const worker = new Worker(BARE_SIGNER, { eval: true, workerData: { der, message: MESSAGE } });
+        worker.once('message', () => resolve(worker));
+        worker.once('error', reject);
+      })));
+      const share = (i: number) => Math.floor(ops / threads) + (i < ops % threads ? 1 : 0);
+      return {
+        async run() {
+          await Promise.all(workers.map((worker, i) => new Promise((resolve) => {
+            worker.once('message', resolve);
+            worker.postMessage(share(i));
+          })));
+        },
+        async finish() {
+          await Promise.all(workers.map((worker) => worker.terminate()));
+        },
+      };
+    },
+  };
+}
+
 /** The week 5 pool suite. */
 export const POOL_SUITE: Suite = {
   name: 'pool',
@@ -150,6 +195,8 @@ export const POOL_SUITE: Suite = {
         subject: poolThroughput(ctx, ED25519_SIGN, sig, 2), peer: poolThroughput(ctx, ED25519_SIGN, sig, 1), relation: 'peer', target: { atLeast: 1.7 } },
       { name: 'Ed25519 sign: 2 threads, 16/msg vs 1 (scaling)', metric: 'throughput', unit: 'sig', ops: sig,
         subject: poolThroughput(ctx, ED25519_SIGN, sig, 2, 16), peer: poolThroughput(ctx, ED25519_SIGN, sig, 1, 16), relation: 'peer', target: { atLeast: 1.7 } },
+      { name: 'Ed25519 sign: 2 bare threads vs 1 (the machine\'s ceiling for scaling)', metric: 'throughput', unit: 'sig', ops: sig,
+        subject: bareThreads(sig, 2), peer: bareThreads(sig, 1), relation: 'limit' },
       { name: 'Ed25519 sign: 4 threads vs 2 (2 cores)', metric: 'throughput', unit: 'sig', ops: sig,
         subject: poolThroughput(ctx, ED25519_SIGN, sig, 4), peer: poolThroughput(ctx, ED25519_SIGN, sig, 2), relation: 'peer' },
       { name: 'Ed25519 sign p95, 8 in flight: pool 2 threads vs event loop', metric: 'p95', unit: 'sig', ops: lat,
