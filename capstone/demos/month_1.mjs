@@ -23,28 +23,24 @@
  *   npm run demo -- month-1 --json       the report on stdout, everything else on stderr
  * @module
  */
-import { $, fs, os, path } from 'zx';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { fs, os, path } from 'zx';
 import { counterIds, systemClock } from '../../lib/clock.ts';
-import { EXIT } from '../../lib/errors.ts';
 import { EchoClient, backoffDelay, classifyFailure, failureKind, seededRandom } from '../../lib/framing.ts';
 import { REQUEST_ID_HEADER, headerValue, httpOutcomeRecord, httpRequest } from '../../lib/http.ts';
 import { formatRecord } from '../../lib/logger.ts';
 import { LatencyHistogram } from '../../lib/server.ts';
 import { TSX_LOADER } from '../../lib/testing.ts';
+import {
+  DEFAULT_ENTRY, HOST, ROOT, codesText, configureOrExit, countCodes, checksSection, exitWithin, headline, indent, intFlag, markdownTable,
+  ms, newReport, now, parseFlags, payload, percent, readJsonLines, reporting, round, runIfEntry, runSteps, settle, signalChild, sleep,
+  startChild, verdict, withTicker,
+} from './demo_kit.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const DEFAULT_ENTRY = path.join(ROOT, 'capstone/bin/civictrust.mjs');
-const HOST = '127.0.0.1';
 const KIB = 1024;
 /** The payload sizes of the baseline, smallest first. */
 const SIZES = [64, 4 * KIB, 64 * KIB];
 /** The payload size of the failure phase. */
 const FAILURE_SIZE = 4 * KIB;
-/** How long a starting server may take to print its address (tsx compiles on first start). */
-const START_TIMEOUT_MS = 30_000;
 /** How long the demo waits for `/healthz` to come back after the restart. */
 const RECOVERY_TIMEOUT_MS = 30_000;
 /** Each client sends one request at a time and never retries inside the client: every failure is seen. */
@@ -76,43 +72,18 @@ Flags:
   -h, --help          show this help
 `;
 
-/** Thrown for a bad flag; `main` turns it into `error[E_DEMO_USAGE]` and exit 2. */
-class UsageError extends Error {}
-
-/** Reads a whole number flag within bounds. */
-function intFlag(values, name, fallback, min, max) {
-  const text = values[name];
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`Cannot use --${name} ${JSON.stringify(text)}: it must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-
 /** Parses the command line into the demo's configuration. */
 function configure(argv) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        quick: { type: 'boolean', default: false },
-        seconds: { type: 'string' },
-        clients: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        server: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError(`Cannot parse the flags: ${error.message}`);
-  }
-  const v = parsed.values;
+  const v = parseFlags(argv, {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    clients: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    server: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const seconds = intFlag(v, 'seconds', v.quick ? 2 : 10, 1, 600);
   return {
     help: v.help,
@@ -130,76 +101,20 @@ function configure(argv) {
   };
 }
 
-// ---------------------------------------------------------------------------------
-// Small helpers: time, numbers, output.
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const now = () => performance.now();
-const round = (value, digits = 3) => (value === undefined || value === null ? null : Number(value.toFixed(digits)));
 const sizeLabel = (bytes) => (bytes >= KIB ? `${bytes / KIB} KiB` : `${bytes} B`);
-const ms = (value) => (value === null || value === undefined ? '-' : value.toFixed(2));
-/** A success rate that never rounds a failure away: 100 % only when nothing failed. */
-function percent(ok, total) {
-  if (total === 0) return 'n/a';
-  if (ok === total) return '100 %';
-  return `${(Math.floor((ok / total) * 100_000) / 1000).toFixed(3)} %`;
-}
-
-/** A markdown table: header row, alignment row, body rows. */
-function markdownTable(header, align, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
-}
-
-/** Deterministic payload bytes, so a run can be repeated exactly. */
-function payload(bytes, seed) {
-  const random = seededRandom(seed * 7919 + bytes);
-  const body = new Uint8Array(bytes);
-  for (let i = 0; i < bytes; i += 1) body[i] = Math.floor(random() * 256);
-  return body;
-}
 
 // ---------------------------------------------------------------------------------
 // The server as a child process, started through zx.
 
 /**
  * Starts `civictrust server run` and waits for the one JSON line it prints once bound.
- * @returns the process, what it printed, and a promise of how it ended
+ * @returns the child (see `startChild`), with the server arguments as `args`
  */
 async function startServer(ctx, { port, healthPort }) {
   const args = ['server', 'run', '--port', String(port), '--health-port', String(healthPort), '--log', ctx.log, '--json'];
-  const started = now();
   const loader = /\.m?ts$/.test(ctx.entry) ? ['--import', TSX_LOADER] : []; // a TypeScript entry given with --server
-  const proc = $({ cwd: ROOT, quiet: true, nothrow: true })`${process.execPath} ${loader} ${ctx.entry} ${args}`;
-  const server = { proc, pid: proc.pid, args, info: undefined, stderr: '' };
-  ctx.live.add(server);
-  proc.stderr.on('data', (chunk) => (server.stderr += chunk));
-  server.exited = proc.then((output) => {
-    ctx.live.delete(server);
-    return { code: output.exitCode, signal: output.signal };
-  });
-  server.info = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the server printed no address within ${START_TIMEOUT_MS} ms; stderr: ${server.stderr.trim()}`)), START_TIMEOUT_MS);
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-      const end = out.indexOf('\n');
-      if (end === -1) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.slice(0, end)));
-      } catch {
-        reject(new Error(`the server printed ${JSON.stringify(out.slice(0, end))}, not one JSON object (is --json supported?)`));
-      }
-    });
-    server.exited.then((exit) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${exit.signal ?? `exit ${exit.code}`}) before listening: ${server.stderr.trim().split('\n').slice(0, 2).join(' / ')}`));
-    });
-  });
-  server.startMs = now() - started;
-  // The pid the server reports is the process to signal (zx may run it under a shell).
-  if (Number.isInteger(server.info.pid)) server.pid = server.info.pid;
+  const server = await startChild(ctx, [...loader, ctx.entry, ...args], { what: 'server', notJsonHint: ' (is --json supported?)' });
+  server.args = args;
   return server;
 }
 
@@ -210,63 +125,14 @@ function displayCommand(ctx, args) {
   return ['node', ...loader, entry, ...args].join(' ').replaceAll(ctx.work, '$WORK');
 }
 
-/** Sends `signal` to the server; false when it was already gone. */
-function signalServer(server, signal) {
-  try {
-    process.kill(server.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stops every server still running, at once and without waiting (also used on exit). */
-function killAll(ctx) {
-  for (const server of ctx.live) {
-    signalServer(server, 'SIGKILL');
-    if (server.proc.pid !== undefined && server.proc.pid !== server.pid) {
-      try {
-        process.kill(server.proc.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-/** Waits for an exit, or gives up after `timeoutMs` and returns undefined. */
-async function exitWithin(server, timeoutMs) {
-  let timer;
-  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-  const exit = await Promise.race([server.exited, timeout]);
-  clearTimeout(timer);
-  return exit;
-}
-
 // ---------------------------------------------------------------------------------
 // The server's JSON-lines log.
-
-/** Reads the log's complete lines; a line that is not JSON is counted, not fatal. */
-function readServerLog(file) {
-  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const records = [];
-  let unreadable = 0;
-  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
-    if (line === '') continue;
-    try {
-      records.push(JSON.parse(line));
-    } catch {
-      unreadable += 1;
-    }
-  }
-  return { records, unreadable };
-}
 
 /** Polls the log until a record with `requestId` appears, or the deadline passes. */
 async function findLogged(file, requestId, timeoutMs = 10_000) {
   const deadline = now() + timeoutMs;
   for (;;) {
-    const found = readServerLog(file).records.find((r) => r.request_id === requestId);
+    const found = readJsonLines(file).records.find((r) => r.request_id === requestId);
     if (found !== undefined || now() > deadline) return found;
     await sleep(50);
   }
@@ -320,17 +186,6 @@ function startLoad({ port, clients, body, seed, tag, observe }) {
       await Promise.all(running);
     },
   };
-}
-
-/** Prints a progress line every second while `work` runs. */
-async function withTicker(ctx, describe, work) {
-  const started = now();
-  const ticker = setInterval(() => ctx.progress(describe(Math.round((now() - started) / 1000))), 1000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(ticker);
-  }
 }
 
 /** The summary of a set of finished requests. */
@@ -497,7 +352,7 @@ async function stepFailure(ctx, server) {
 
     // The kill. Everything after is timed from this instant.
     const killAt = now();
-    signalServer(server, 'SIGKILL');
+    signalChild(server, 'SIGKILL');
     ctx.say(`   kill -KILL ${server.pid} (${clients} clients mid-loop)`);
     const exit = await exitWithin(server, 10_000);
     const goneMs = now() - killAt;
@@ -590,12 +445,12 @@ async function stepFailure(ctx, server) {
 async function stepFinish(ctx, server) {
   ctx.heading(5, 'Stop, read the server log back, write the reports');
   if (server !== undefined) {
-    signalServer(server, 'SIGTERM');
+    signalChild(server, 'SIGTERM');
     const exit = await exitWithin(server, 15_000);
     ctx.check(5, 'SIGTERM stops the restarted server with exit 0', exit !== undefined && exit.code === 0,
       exit === undefined ? 'still running 15 s later' : `exit ${exit.code ?? exit.signal}`);
   }
-  const { records, unreadable } = readServerLog(ctx.log);
+  const { records, unreadable } = readJsonLines(ctx.log);
   const count = (msg) => records.filter((r) => r.msg === msg).length;
   const errors = records.filter((r) => r.level === 'error');
   const summary = {
@@ -613,8 +468,6 @@ async function stepFinish(ctx, server) {
 
 // ---------------------------------------------------------------------------------
 // Tables.
-
-const indent = (text) => text.replace(/^/gm, '   ');
 
 function baselineTable(ctx) {
   return markdownTable(
@@ -648,9 +501,7 @@ function outageTable(ctx) {
 }
 
 function summarizeCodes(items) {
-  const counts = new Map();
-  for (const item of items) counts.set(item.code, (counts.get(item.code) ?? 0) + 1);
-  return counts.size === 0 ? 'none' : [...counts].map(([code, n]) => `${code}×${n}`).join(', ');
+  return codesText(countCodes(items.map((item) => item.code)));
 }
 
 /** The markdown report: the two tables and the checks. */
@@ -660,8 +511,7 @@ function markdownReport(ctx) {
   return [
     `# Month 1 demo report`,
     '',
-    `${r.startedAt} · ${r.pass ? 'PASS' : 'FAIL'} · ${r.checks.filter((x) => x.pass).length}/${r.checks.length} checks · ${(r.durationMs / 1000).toFixed(1)} s · `
-      + `node ${c.node} on ${c.cpus} CPU(s) · ${c.clients} clients · ${c.seconds} s per phase · seed ${c.seed}`,
+    headline(r, `node ${c.node} on ${c.cpus} CPU(s) · ${c.clients} clients · ${c.seconds} s per phase · seed ${c.seed}`),
     '',
     `## Baseline: ${c.clients} closed-loop echo clients on 127.0.0.1`,
     '',
@@ -673,10 +523,7 @@ function markdownReport(ctx) {
     '',
     failureTable(r.failure?.failures?.byCode ?? []),
     '',
-    '## Checks',
-    '',
-    ...r.checks.map((x) => `- ${x.pass ? 'ok' : '**FAIL**'} [${x.step}] ${x.name}${x.detail === '' ? '' : ` — ${x.detail}`}`),
-    '',
+    ...checksSection(r),
   ].join('\n');
 }
 
@@ -688,71 +535,35 @@ function markdownReport(ctx) {
  * @returns the exit status: 0 when every check passed, 1 when one failed, 2 for bad flags
  */
 export async function main(argv) {
-  let config;
-  try {
-    config = configure(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error[E_DEMO_USAGE]: ${error.message}\nhint: Run \`npm run demo -- month-1 --help\` for the flags\n`);
-    return EXIT.usage;
-  }
-  if (config.help) {
-    process.stdout.write(USAGE);
-    return EXIT.ok;
-  }
+  const { config, exit } = configureOrExit('month-1', argv, configure, USAGE);
+  if (config === undefined) return exit;
 
   const started = now();
   if (config.out !== undefined) await fs.ensureDir(config.out);
   const work = config.out ?? await fs.mkdtemp(path.join(os.tmpdir(), 'civictrust-month1-'));
   const out = work;
   await fs.remove(path.join(work, 'server.log')); // a log left by an earlier run in --out would skew the log checks
-  const human = config.json ? process.stderr : process.stdout;
+  const report = newReport('month-1', 'Byte Wrangler', {
+    clients: config.clients, seconds: config.seconds, quick: config.quick, seed: config.seed, payloadBytes: SIZES, failurePayloadBytes: FAILURE_SIZE,
+    warmupMs: config.warmupMs, preKillMs: config.preKillMs, recoveryMs: config.recoveryMs,
+    node: process.version, cpus: os.cpus().length, entry: path.relative(ROOT, config.entry) || config.entry,
+  });
   const ctx = {
     config,
     entry: config.entry,
     work,
     log: path.join(work, 'server.log'),
     live: new Set(),
-    report: {
-      demo: 'month-1',
-      title: 'Byte Wrangler',
-      startedAt: new Date().toISOString(),
-      pass: false,
-      durationMs: 0,
-      config: {
-        clients: config.clients, seconds: config.seconds, quick: config.quick, seed: config.seed, payloadBytes: SIZES, failurePayloadBytes: FAILURE_SIZE,
-        warmupMs: config.warmupMs, preKillMs: config.preKillMs, recoveryMs: config.recoveryMs,
-        node: process.version, cpus: os.cpus().length, entry: path.relative(ROOT, config.entry) || config.entry,
-      },
-      checks: [],
-    },
-    say: (line) => human.write(`${line}\n`),
-    progress: (line) => process.stderr.write(`   … ${line}\n`),
-    heading(n, title) {
-      this.say(`\n${n}. ${title}`);
-    },
-    check(step, name, pass, detail = '') {
-      this.report.checks.push({ step, name, pass, detail });
-      this.say(`   ${pass ? 'ok  ' : 'FAIL'} ${name}${detail === '' ? '' : ` — ${detail}`}`);
-    },
+    report,
+    ...reporting(config, report),
   };
-
-  // Children die with the demo, however it ends.
-  const onExit = () => killAll(ctx);
-  const onSignal = (signal) => {
-    killAll(ctx);
-    process.stderr.write(`month-1: stopped by ${signal}; child processes killed\n`);
-    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-  };
-  process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   ctx.say(`CivicTrust · Month 1 demo (Byte Wrangler): weeks 1–4 on real processes and sockets`);
   ctx.say(`config: ${config.clients} clients, ${config.seconds} s per load phase, payloads ${SIZES.map(sizeLabel).join(' / ')}, seed ${config.seed}; node ${process.version}, ${os.cpus().length} CPU(s)`);
   ctx.say(`workspace: ${work}`);
 
-  try {
+  // Children die with the demo, however it ends.
+  await runSteps(ctx, 'month-1', async () => {
     const first = await stepStart(ctx);
     if (first !== undefined) {
       ctx.heading(2, 'Health check, traced end to end by request id');
@@ -765,32 +576,17 @@ export async function main(argv) {
       }
       await stepFinish(ctx, restarted);
     }
-  } catch (error) {
-    ctx.check(0, 'the demo ran to the end', false, String(error?.stack ?? error).split('\n').slice(0, 3).join(' / '));
-  } finally {
-    killAll(ctx);
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 
-  const report = ctx.report;
-  report.pass = report.checks.length > 0 && report.checks.every((c) => c.pass);
-  report.durationMs = Math.round(now() - started);
+  settle(report, started);
   report.files = { json: path.join(out, 'month-1-report.json'), markdown: path.join(out, 'month-1-report.md'), serverLog: ctx.log };
   await fs.writeFile(report.files.json, `${JSON.stringify(report, null, 2)}\n`);
   await fs.writeFile(report.files.markdown, markdownReport(ctx));
   ctx.say(`   reports: ${report.files.json}`);
   ctx.say(`            ${report.files.markdown}`);
   ctx.say(`   server log: ${ctx.log}`);
-
-  const passed = report.checks.filter((c) => c.pass).length;
-  ctx.say(`\n${report.pass ? 'PASS' : 'FAIL'}: month-1 demo, ${passed}/${report.checks.length} checks passed in ${(report.durationMs / 1000).toFixed(1)} s`);
-  if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  return report.pass ? EXIT.ok : EXIT.negative;
+  return verdict(ctx, 'month-1');
 }
 
 // Run directly (`node --import tsx capstone/demos/month_1.mjs --quick`) as well as through run.mjs.
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2));
-}
+await runIfEntry(import.meta.url, main);

@@ -5,27 +5,15 @@
  * each figure is there and the success rates are what the demo promises.
  * @module
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TSX_LOADER } from '../../lib/testing.ts';
+import { runDemo } from './run_demo.ts';
 
-const RUN = fileURLToPath(new URL('./run.mjs', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'civictrust-month1-test-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-/** Runs `run.mjs` with `args` and collects what it printed. */
-function runDemo(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', TSX_LOADER, RUN, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }));
-  });
-}
 
 /** The parts of the report the test reads. */
 interface Report {

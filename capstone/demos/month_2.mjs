@@ -26,8 +26,6 @@
  * @module
  */
 import { $, fs, os, path } from 'zx';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../lib/clock.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { seededRandom } from '../../lib/framing.ts';
@@ -36,15 +34,13 @@ import { httpRequest } from '../../lib/http.ts';
 import { TaskClient, slowSender } from '../../lib/overload.ts';
 import { LatencyHistogram, closeInterval, renderSoakSvg } from '../../lib/server.ts';
 import { NODE_BACKEND, loadSigner } from '../../lib/signing.ts';
-import { TSX_LOADER } from '../../lib/testing.ts';
 import { signTask, signedTaskFrame } from '../node/mod.ts';
+import {
+  DEFAULT_ENTRY, ROOT, checksSection, codesText, configureOrExit, countCodes, exitWithin, headline, indent, intFlag, markdownTable, ms, newReport,
+  now, parseFlags, payload, percent, readJsonLines, reporting, round, runIfEntry, runSteps, settle, signalChild, sleep, startChild, verdict,
+  withTicker,
+} from './demo_kit.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const DEFAULT_ENTRY = path.join(ROOT, 'capstone/bin/civictrust.mjs');
-const HOST = '127.0.0.1';
-/** How long a starting node may take to print its address (tsx compiles on first start). */
-const START_TIMEOUT_MS = 30_000;
 /** Generous: the demo measures, it does not race. An answer not back by then is a silent drop. */
 const ANSWER_WAIT_MS = 15_000;
 const PROBE_TIMEOUTS = { connectMs: 2_000, readMs: 5_000, totalMs: 8_000 };
@@ -75,43 +71,18 @@ Flags:
   -h, --help          show this help
 `;
 
-/** Thrown for a bad flag; `main` turns it into `error[E_DEMO_USAGE]` and exit 2. */
-class UsageError extends Error {}
-
-/** Reads a whole number flag within bounds. */
-function intFlag(values, name, fallback, min, max) {
-  const text = values[name];
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`Cannot use --${name} ${JSON.stringify(text)}: it must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-
 /** Parses the command line into the demo's configuration. */
 function configure(argv) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        quick: { type: 'boolean', default: false },
-        seconds: { type: 'string' },
-        rate: { type: 'string' },
-        overload: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError(`Cannot parse the flags: ${error.message}`);
-  }
-  const v = parsed.values;
+  const v = parseFlags(argv, {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    rate: { type: 'string' },
+    overload: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const seconds = v.seconds === undefined ? (v.quick ? 1.5 : 4) : intFlag(v, 'seconds', 4, 1, 600);
   return {
     help: v.help,
@@ -128,37 +99,7 @@ function configure(argv) {
   };
 }
 
-// ---------------------------------------------------------------------------------
-// Small helpers.
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const now = () => performance.now();
-const round = (value, digits = 3) => (value === undefined || value === null || !Number.isFinite(value) ? null : Number(value.toFixed(digits)));
-const ms = (value) => (value === null || value === undefined ? '-' : value.toFixed(2));
 const text = (s) => new TextEncoder().encode(s);
-const indent = (t) => t.replace(/^/gm, '   ');
-/** A success rate that never rounds a failure away. */
-function percent(ok, total) {
-  if (total === 0) return 'n/a';
-  if (ok === total) return '100 %';
-  return `${(Math.floor((ok / total) * 100_000) / 1000).toFixed(3)} %`;
-}
-function markdownTable(header, align, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
-}
-function countCodes(items) {
-  const counts = {};
-  for (const item of items) counts[item] = (counts[item] ?? 0) + 1;
-  return counts;
-}
-const codesText = (counts) => (Object.keys(counts).length === 0 ? 'none' : Object.entries(counts).map(([code, n]) => `${code}×${n}`).join(', '));
-
-/** Deterministic payload bytes, so a run can be repeated exactly. */
-function payload(bytes, seed) {
-  const random = seededRandom(seed * 7919 + bytes);
-  return Uint8Array.from({ length: bytes }, () => Math.floor(random() * 256));
-}
 
 // ---------------------------------------------------------------------------------
 // The CLI and the node as child processes.
@@ -175,83 +116,8 @@ function displayCommand(ctx, args) {
 }
 
 /** Starts `civictrust node run` and waits for the JSON line it prints once bound. */
-async function startNode(ctx, args) {
-  const started = now();
-  const proc = $({ cwd: ROOT, quiet: true, nothrow: true })`${process.execPath} ${DEFAULT_ENTRY} ${args}`;
-  const node = { proc, pid: proc.pid, stdout: '', stderr: '' };
-  ctx.live.add(node);
-  proc.stderr.on('data', (chunk) => (node.stderr += chunk));
-  node.exited = proc.then((output) => {
-    ctx.live.delete(node);
-    return { code: output.exitCode, signal: output.signal };
-  });
-  node.info = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the node printed no address within ${START_TIMEOUT_MS} ms; stderr: ${node.stderr.trim()}`)), START_TIMEOUT_MS);
-    proc.stdout.on('data', (chunk) => {
-      node.stdout += chunk;
-      const end = node.stdout.indexOf('\n');
-      if (end === -1 || node.info !== undefined) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(node.stdout.slice(0, end)));
-      } catch {
-        reject(new Error(`the node printed ${JSON.stringify(node.stdout.slice(0, end))}, not one JSON object`));
-      }
-    });
-    node.exited.then((exit) => {
-      clearTimeout(timer);
-      reject(new Error(`the node exited (${exit.signal ?? `exit ${exit.code}`}) before listening: ${node.stderr.trim().split('\n').slice(0, 2).join(' / ')}`));
-    });
-  });
-  node.startMs = now() - started;
-  if (Number.isInteger(node.info.pid)) node.pid = node.info.pid;
-  return node;
-}
-
-function signalNode(node, signal) {
-  try {
-    process.kill(node.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function killAll(ctx) {
-  for (const node of ctx.live) {
-    signalNode(node, 'SIGKILL');
-    if (node.proc.pid !== undefined && node.proc.pid !== node.pid) {
-      try {
-        process.kill(node.proc.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-async function exitWithin(node, timeoutMs) {
-  let timer;
-  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-  const exit = await Promise.race([node.exited, timeout]);
-  clearTimeout(timer);
-  return exit;
-}
-
-/** Reads the node's JSON-lines log; a line that is not JSON is counted, not fatal. */
-function readLog(file) {
-  const body = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const records = [];
-  let unreadable = 0;
-  for (const line of body.slice(0, body.lastIndexOf('\n') + 1).split('\n')) {
-    if (line === '') continue;
-    try {
-      records.push(JSON.parse(line));
-    } catch {
-      unreadable += 1;
-    }
-  }
-  return { records, unreadable };
+function startNode(ctx, args) {
+  return startChild(ctx, [DEFAULT_ENTRY, ...args], { what: 'node' });
 }
 
 /** Scrapes `/metrics` and returns the node's counters the demo reads. */
@@ -536,7 +402,7 @@ async function stepEvidence(ctx) {
   // Each refusal has its structured record.
   const ids = [...new Set(rows.map((r) => r.requestId))];
   await sleep(100);
-  const answered = readLog(ctx.log).records.filter((r) => r.msg === 'request answered' && ids.includes(r.request_id));
+  const answered = readJsonLines(ctx.log).records.filter((r) => r.msg === 'request answered' && ids.includes(r.request_id));
   const complete = answered.filter((r) => typeof r.latency_ms === 'number' && typeof r.result === 'string' && (r.result === 'ok' || typeof r.error_code === 'string'));
   ctx.check(3, 'every one of them has a "request answered" record with request_id, result, error_code and latency_ms', answered.length === rows.length && complete.length === rows.length,
     `${complete.length}/${rows.length} records, e.g. ${JSON.stringify(pick(answered.find((r) => r.error_code === 'E_REPLAY') ?? {}, ['request_id', 'result', 'error_code', 'latency_ms']))}`);
@@ -556,7 +422,7 @@ async function stepLoad(ctx) {
   const load = {};
   ctx.report.load = load;
 
-  const throughput = await withTicker(ctx, 'throughput', () => closedLoop(ctx, { name: 'tp', clients: throughputClients, seconds }));
+  const throughput = await withTicker(ctx, (t) => `throughput: t=${t}s`, () => closedLoop(ctx, { name: 'tp', clients: throughputClients, seconds }));
   const tp = summarize(throughput);
   tp.digestsOk = throughput.events.filter((e) => e.digestOk).length;
   load.throughput = tp;
@@ -566,7 +432,7 @@ async function stepLoad(ctx) {
 
   const t0 = now();
   const intervals = [];
-  const normal = await withTicker(ctx, 'normal', () => openLoop(ctx, { name: 'normal', ratePerSec: rate, seconds }));
+  const normal = await withTicker(ctx, (t) => `normal: t=${t}s`, () => openLoop(ctx, { name: 'normal', ratePerSec: rate, seconds }));
   intervals.push(...toIntervals(normal.events, t0, 0));
   const n = summarize(normal);
   load.normal = n;
@@ -574,7 +440,7 @@ async function stepLoad(ctx) {
     `${n.ok}/${n.requests} ok (${percent(n.ok, n.requests)}), p50 ${ms(n.p50Ms)} ms, p95 ${ms(n.p95Ms)} ms`);
 
   const before = await scrape(ctx, 'm2-metrics-overload-0');
-  const overload = await withTicker(ctx, 'overload', () => openLoop(ctx, { name: 'overload', ratePerSec: overloadRate, seconds }));
+  const overload = await withTicker(ctx, (t) => `overload: t=${t}s`, () => openLoop(ctx, { name: 'overload', ratePerSec: overloadRate, seconds }));
   const after = await scrape(ctx, 'm2-metrics-overload-1');
   const o = summarize(overload);
   o.ladderChanges = after.ladderChanges - before.ladderChanges;
@@ -603,7 +469,7 @@ async function stepLoad(ctx) {
     level = (await scrape(ctx, `m2-metrics-calm-${Math.round(now())}`)).ladderLevel;
   }
   const calmMs = now() - calmFrom;
-  const recovery = await withTicker(ctx, 'recovery', () => openLoop(ctx, { name: 'recovery', ratePerSec: rate, seconds }));
+  const recovery = await withTicker(ctx, (t) => `recovery: t=${t}s`, () => openLoop(ctx, { name: 'recovery', ratePerSec: rate, seconds }));
   intervals.push(...toIntervals(recovery.events, t0, 0));
   const r = summarize(recovery);
   r.ladderNormalAfterMs = round(calmMs, 0);
@@ -617,16 +483,6 @@ async function stepLoad(ctx) {
   ctx.report.files.svg = path.join(ctx.out, 'month-2-load.svg');
   await fs.writeFile(ctx.report.files.svg, renderSoakSvg(intervals, { title, errorRateCap: 0.01, throughput: true }));
   ctx.report.intervals = intervals;
-}
-
-async function withTicker(ctx, label, work) {
-  const started = now();
-  const ticker = setInterval(() => ctx.progress(`${label}: t=${Math.round((now() - started) / 1000)}s`), 1000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(ticker);
-  }
 }
 
 /** Step 5: a deadline that passes in the queue; Slowloris senders. */
@@ -643,7 +499,7 @@ async function stepDefences(ctx) {
     await Promise.all(hogAnswers);
     const curve = (await scrape(ctx, 'm2-metrics-dl-1')).curveChecks - before;
     await sleep(100);
-    const dropped = readLog(ctx.log).records.find((r) => r.msg === 'request dropped' && r.request_id === 'm2-deadline');
+    const dropped = readJsonLines(ctx.log).records.find((r) => r.msg === 'request dropped' && r.request_id === 'm2-deadline');
     const pass = answer.type === 'error' && answer.errorCode === 'E_DEADLINE_EXCEEDED' && answer.stage === 'queue' && dropped?.stage === 'queue';
     ctx.check(5, 'a request whose 200 ms budget runs out behind two 800 ms tasks is dropped at the queue stage, answered and logged, never verified',
       pass && curve === 2, `${answer.type === 'error' ? `${answer.errorCode} stage=${answer.stage}` : 'a reply'} after ${ms(latencyMs)} ms; log: ${dropped === undefined ? 'no record' : `"request dropped" stage=${dropped.stage} late_ms=${dropped.late_ms}`}; curve checks +${curve} (the two hogs)`);
@@ -677,7 +533,7 @@ async function stepDrain(ctx) {
   const answers = signed.map((s, i) => exchange(client, s.frame, `m2-drain-${i}`).then((a) => verdictOf(a.answer), () => 'lost'));
   await sleep(150);
   const killAt = now();
-  signalNode(ctx.node, 'SIGTERM');
+  signalChild(ctx.node, 'SIGTERM');
   ctx.say(`   kill -TERM ${ctx.node.pid} (${inFlight} requests of 300 ms in flight on 2 workers)`);
   const verdicts = await Promise.all(answers);
   client.close();
@@ -695,7 +551,7 @@ async function stepDrain(ctx) {
   ctx.report.drain = { inFlight, verdicts, exit: exit ?? null, drainMs: round(drainMs, 0), summary: summary ?? null };
   if (summary !== undefined) ctx.say(`   ${lines.at(-1)}`);
 
-  const { records, unreadable } = readLog(ctx.log);
+  const { records, unreadable } = readJsonLines(ctx.log);
   const answered = records.filter((r) => r.msg === 'request answered');
   const byCode = countCodes(answered.map((r) => r.error_code ?? 'ok'));
   const errors = records.filter((r) => r.level === 'error');
@@ -736,8 +592,7 @@ function markdownReport(ctx) {
   return [
     '# Month 2 demo report',
     '',
-    `${r.startedAt} · ${r.pass ? 'PASS' : 'FAIL'} · ${r.checks.filter((x) => x.pass).length}/${r.checks.length} checks · ${(r.durationMs / 1000).toFixed(1)} s · `
-      + `node ${c.node} on ${c.cpus} CPU(s) · ${c.seconds} s per load phase · seed ${c.seed}`,
+    headline(r, `node ${c.node} on ${c.cpus} CPU(s) · ${c.seconds} s per load phase · seed ${c.seed}`),
     '',
     '## Evidence',
     '',
@@ -751,10 +606,7 @@ function markdownReport(ctx) {
     '',
     countsTable(r.counts?.byCode ?? {}),
     '',
-    '## Checks',
-    '',
-    ...r.checks.map((x) => `- ${x.pass ? 'ok' : '**FAIL**'} [${x.step}] ${x.name}${x.detail === '' ? '' : ` — ${x.detail}`}`),
-    '',
+    ...checksSection(r),
   ].join('\n');
 }
 
@@ -766,24 +618,20 @@ function markdownReport(ctx) {
  * @returns the exit status: 0 when every check passed, 1 when one failed, 2 for bad flags
  */
 export async function main(argv) {
-  let config;
-  try {
-    config = configure(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error[E_DEMO_USAGE]: ${error.message}\nhint: Run \`npm run demo -- month-2 --help\` for the flags\n`);
-    return EXIT.usage;
-  }
-  if (config.help) {
-    process.stdout.write(USAGE);
-    return EXIT.ok;
-  }
+  const { config, exit } = configureOrExit('month-2', argv, configure, USAGE);
+  if (config === undefined) return exit;
 
   const started = now();
   if (config.out !== undefined) await fs.ensureDir(config.out);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'civictrust-month2-'));
   const out = config.out ?? work;
-  const human = config.json ? process.stderr : process.stdout;
+  const report = {
+    ...newReport('month-2', 'Signed and Shielded', {
+      quick: config.quick, seconds: config.seconds, rate: config.rate, overloadRate: config.overloadRate, seed: config.seed, spinMs: config.spinMs,
+      throughputClients: config.throughputClients, windowMs: WINDOW_MS, node: process.version, cpus: os.cpus().length,
+    }),
+    files: {},
+  };
   const ctx = {
     config,
     work,
@@ -793,46 +641,16 @@ export async function main(argv) {
     looseKeys: path.join(work, 'loose-keys'),
     log: path.join(out, 'node.log'),
     live: new Set(),
-    report: {
-      demo: 'month-2',
-      title: 'Signed and Shielded',
-      startedAt: new Date().toISOString(),
-      pass: false,
-      durationMs: 0,
-      config: {
-        quick: config.quick, seconds: config.seconds, rate: config.rate, overloadRate: config.overloadRate, seed: config.seed, spinMs: config.spinMs,
-        throughputClients: config.throughputClients, windowMs: WINDOW_MS, node: process.version, cpus: os.cpus().length,
-      },
-      checks: [],
-      files: {},
-    },
-    say: (line) => human.write(`${line}\n`),
-    progress: (line) => process.stderr.write(`   … ${line}\n`),
-    heading(n, title) {
-      this.say(`\n${n}. ${title}`);
-    },
-    check(step, name, pass, detail = '') {
-      this.report.checks.push({ step, name, pass, detail });
-      this.say(`   ${pass ? 'ok  ' : 'FAIL'} ${name}${detail === '' ? '' : ` — ${detail}`}`);
-    },
+    report,
+    ...reporting(config, report),
   };
   await fs.remove(ctx.log); // a log left by an earlier run in --out would skew the log checks
-
-  const onExit = () => killAll(ctx);
-  const onSignal = (signal) => {
-    killAll(ctx);
-    process.stderr.write(`month-2: stopped by ${signal}; child processes killed\n`);
-    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-  };
-  process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   ctx.say('CivicTrust · Month 2 demo (Signed and Shielded): weeks 5–8 as one node, on real processes and sockets');
   ctx.say(`config: ${config.seconds} s per load phase, ${config.rate}/s normal, ${config.overloadRate}/s overload, ${config.spinMs} ms tasks, seed ${config.seed}; node ${process.version}, ${os.cpus().length} CPU(s)`);
   ctx.say(`workspace: ${work}`);
 
-  try {
+  await runSteps(ctx, 'month-2', async () => {
     if (await stepKeys(ctx)) {
       ctx.alice = await loadSigner(ctx.keys, 'alice', NODE_BACKEND, systemClock);
       ctx.mallory = await loadSigner(ctx.strangerKeys, 'mallory', NODE_BACKEND, systemClock);
@@ -845,18 +663,9 @@ export async function main(argv) {
         await stepDrain(ctx);
       }
     }
-  } catch (error) {
-    ctx.check(0, 'the demo ran to the end', false, String(error?.stack ?? error).split('\n').slice(0, 3).join(' / '));
-  } finally {
-    killAll(ctx);
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 
-  const report = ctx.report;
-  report.pass = report.checks.length > 0 && report.checks.every((c) => c.pass);
-  report.durationMs = Math.round(now() - started);
+  settle(report, started);
   report.files.json = path.join(out, 'month-2-report.json');
   report.files.markdown = path.join(out, 'month-2-report.md');
   report.files.nodeLog = ctx.log;
@@ -866,14 +675,8 @@ export async function main(argv) {
   ctx.say(`            ${report.files.markdown}`);
   if (report.files.svg !== undefined) ctx.say(`   chart:   ${report.files.svg}`);
   ctx.say(`   node log: ${ctx.log}`);
-
-  const passed = report.checks.filter((c) => c.pass).length;
-  ctx.say(`\n${report.pass ? 'PASS' : 'FAIL'}: month-2 demo, ${passed}/${report.checks.length} checks passed in ${(report.durationMs / 1000).toFixed(1)} s`);
-  if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  return report.pass ? EXIT.ok : EXIT.negative;
+  return verdict(ctx, 'month-2');
 }
 
 // Run directly (`node --import tsx capstone/demos/month_2.mjs --quick`) as well as through run.mjs.
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2));
-}
+await runIfEntry(import.meta.url, main);

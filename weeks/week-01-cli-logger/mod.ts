@@ -27,4 +27,5 @@ export { runCliProcess, errorCodeOf, TSX_LOADER } from './node_spawn_cli.ts';
 export type { CliResult, RunCliOptions } from './node_spawn_cli.ts';
 export { concatBytes, readAllCapped } from './bytes.ts';
 export { makeWorkspace } from './node_workspace.ts';
+export { thrownCode } from './thrown_code.ts';
 export type { Workspace } from './node_workspace.ts';

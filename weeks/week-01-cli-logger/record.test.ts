@@ -1,18 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, formatRecord, parseRecordLine, recordToJson, type LogRecord } from './record.ts';
+import { thrownCode } from './thrown_code.ts';
 
 const enc = new TextEncoder();
 const base: LogRecord = { ts: '2026-01-01T00:00:00.000Z', id: 'r-000001', level: 'info', msg: 'hello' };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 const recordArb: fc.Arbitrary<LogRecord> = fc.record({
   ts: fc.integer({ min: 0, max: 4102444800000 }).map((ms) => new Date(ms).toISOString()),
@@ -45,13 +37,13 @@ describe('record format', () => {
     const overhead = encodeRecord({ ...base, msg: 'x' }).length - 1;
     const max = overhead + 4;
     expect(encodeRecord({ ...base, msg: 'éé' }, max).length).toBe(max); // 2 chars, 4 bytes
-    expect(codeOf(() => encodeRecord({ ...base, msg: 'ééx' }, max))).toBe('E_RECORD_TOO_LARGE');
+    expect(thrownCode(() => encodeRecord({ ...base, msg: 'ééx' }, max))).toBe('E_RECORD_TOO_LARGE');
   });
 
   it('refuses a lone surrogate in any text field', () => {
-    expect(codeOf(() => encodeRecord({ ...base, msg: 'a\uD800b' }))).toBe('E_RECORD_ENCODING');
-    expect(codeOf(() => encodeRecord({ ...base, request_id: '\uDC00' }))).toBe('E_RECORD_ENCODING');
-    expect(codeOf(() => encodeRecord({ ...base, msg: '\uD83D\uDE00' }))).toBeUndefined();
+    expect(thrownCode(() => encodeRecord({ ...base, msg: 'a\uD800b' }))).toBe('E_RECORD_ENCODING');
+    expect(thrownCode(() => encodeRecord({ ...base, request_id: '\uDC00' }))).toBe('E_RECORD_ENCODING');
+    expect(thrownCode(() => encodeRecord({ ...base, msg: '\uD83D\uDE00' }))).toBeUndefined();
   });
 
   describe('when a line is not a record', () => {
@@ -70,7 +62,7 @@ describe('record format', () => {
     ];
     it.each(cases)('throws E_LOG_CORRUPT for %s', (_, line) => {
       const bytes = typeof line === 'string' ? enc.encode(line) : line;
-      expect(codeOf(() => parseRecordLine(bytes, 7))).toBe('E_LOG_CORRUPT');
+      expect(thrownCode(() => parseRecordLine(bytes, 7))).toBe('E_LOG_CORRUPT');
     });
   });
 

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { counterIds, steppingClock } from '../../lib/clock.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { FrameDecoder, createLogger, frameMessage, memorySink, parseMessage } from '../../lib/framing.ts';
-import { TSX_LOADER, errorCodeOf, runCliProcess } from '../../lib/testing.ts';
+import { TSX_LOADER, errorCodeOf, runCliProcess, thrownCode } from '../../lib/testing.ts';
 import { canonicalBytes } from './jcs.ts';
 import { frameHashedMessage, readHashedMessage } from './hashed_message.ts';
 import { auditManifest, writeManifest } from './node_audit.ts';
@@ -29,15 +29,6 @@ const MAIN = join(here, 'node_main.ts');
 const SEED = Number(process.env.FC_SEED ?? 7007);
 const work = mkdtempSync(join(tmpdir(), 'civictrust-week7-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 /** A logger that keeps its records in memory, with a deterministic clock and ids. */
 function auditLog() {
@@ -60,7 +51,7 @@ describe('week-07 · hashing and integrity checks', () => {
       for (const delta of [0x01, 0x20, 0x80, 0xff]) {
         const altered = payload.slice();
         altered[i] = (altered[i] as number) ^ delta;
-        expect(codeOf(() => readHashedMessage(altered, { logger })), `byte ${i} ^ ${delta}`).toBe('E_HASH_MISMATCH');
+        expect(thrownCode(() => readHashedMessage(altered, { logger })), `byte ${i} ^ ${delta}`).toBe('E_HASH_MISMATCH');
         attempts++;
       }
     }
@@ -79,7 +70,7 @@ describe('week-07 · hashing and integrity checks', () => {
       for (const delta of [0x01, 0x02, 0x20, 0x80]) {
         const altered = payload.slice();
         altered[i] = (altered[i] as number) ^ delta;
-        expect(['E_HASH_MISMATCH', 'E_HASH_MALFORMED']).toContain(codeOf(() => readHashedMessage(altered)));
+        expect(['E_HASH_MISMATCH', 'E_HASH_MALFORMED']).toContain(thrownCode(() => readHashedMessage(altered)));
       }
     }
   });
@@ -91,7 +82,7 @@ describe('week-07 · hashing and integrity checks', () => {
         const i = payload.length - body.length + (at % body.length);
         const altered = payload.slice();
         altered[i] = (altered[i] as number) ^ delta;
-        expect(codeOf(() => readHashedMessage(altered, { digest: nodeSha256 }))).toBe('E_HASH_MISMATCH');
+        expect(thrownCode(() => readHashedMessage(altered, { digest: nodeSha256 }))).toBe('E_HASH_MISMATCH');
       }),
       { seed: SEED, numRuns: 200 },
     );
@@ -184,7 +175,7 @@ describe('week-07 · hashing and integrity checks', () => {
   it('[7.2] a duplicate-member forgery is refused, where JSON.parse would keep the second copy', () => {
     const forged = '{"payee":"mallory","amount":1,"payee":"alice"}';
     expect((JSON.parse(forged) as { payee: string }).payee).toBe('alice');
-    expect(codeOf(() => parseStrictJson(forged))).toBe('E_JSON_DUPLICATE_MEMBER');
+    expect(thrownCode(() => parseStrictJson(forged))).toBe('E_JSON_DUPLICATE_MEMBER');
   });
 
   it('[7.3] streaming equals one-shot for any input and any chunking, pure and node:crypto, web and Node streams', async () => {

@@ -6,21 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { counterIds, steppingClock } from '../../lib/clock.ts';
 import { createLogger, frameMessage, memorySink, parseMessage } from '../../lib/framing.ts';
+import { thrownCode } from '../../lib/testing.ts';
 import { frameHashedMessage, readHashedMessage } from './hashed_message.ts';
 import { sha256Hex } from './sha256.ts';
 
 const body = new TextEncoder().encode('hello, civic world');
 const payloadOf = (frame: Uint8Array) => frame.subarray(4);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('version 2 on the wire', () => {
   it('writes a canonical header with the envelope field names and the body hash', () => {
@@ -51,7 +43,7 @@ describe('version 2 on the wire', () => {
   ])('refuses %s with E_HASH_MALFORMED', (_name, edit) => {
     const payload = text(payloadOf(frameHashedMessage({ type: 'echo', requestId: 'c1', body })));
     const [header, rest] = [payload.slice(0, payload.indexOf('\n')), payload.slice(payload.indexOf('\n'))];
-    expect(codeOf(() => readHashedMessage(new TextEncoder().encode(edit(header) + rest)))).toBe('E_HASH_MALFORMED');
+    expect(thrownCode(() => readHashedMessage(new TextEncoder().encode(edit(header) + rest)))).toBe('E_HASH_MALFORMED');
   });
 });
 
@@ -66,13 +58,13 @@ describe('old and new interoperate by the version rule', () => {
     const memory = memorySink();
     const logger = createLogger({ clock: steppingClock(0), ids: counterIds('a'), sink: memory.sink });
     const old = payloadOf(frameMessage({ type: 'echo', requestId: 'old-2', body }));
-    expect(codeOf(() => readHashedMessage(old, { logger }))).toBe('E_HASH_UNHASHED');
+    expect(thrownCode(() => readHashedMessage(old, { logger }))).toBe('E_HASH_UNHASHED');
     expect(memory.records[0]).toMatchObject({ level: 'warn', request_id: 'old-2', fields: { error_code: 'E_HASH_UNHASHED', version: 1 } });
   });
 
   it('old reader, new message: week 2 refuses version 2 cleanly with E_MESSAGE_MALFORMED, never misreads it', () => {
     const fresh = payloadOf(frameHashedMessage({ type: 'echo', requestId: 'new-1', body }));
-    expect(codeOf(() => parseMessage(fresh))).toBe('E_MESSAGE_MALFORMED');
+    expect(thrownCode(() => parseMessage(fresh))).toBe('E_MESSAGE_MALFORMED');
   });
 
   it('new writer, old peer: writing version 1 gives bytes week 2 reads exactly', () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { thrownCode } from '../../lib/testing.ts';
 import { canonicalBytes, canonicalize, escapeJsonString } from './jcs.ts';
 import { parseStrictJson } from './strict_json.ts';
 import { sha256Hex } from './sha256.ts';
@@ -16,15 +17,6 @@ const vectors = join(dirname(fileURLToPath(import.meta.url)), 'testdata', 'jcs')
 const manifest = JSON.parse(readFileSync(join(vectors, 'manifest.json'), 'utf8')) as {
   pairs: { input: string; output: string; inputSha256: string; outputSha256: string }[];
 };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('RFC 8785 published pairs', () => {
   it.each(manifest.pairs)('canonicalises $input to the published bytes', ({ input, output, inputSha256, outputSha256 }) => {
@@ -72,7 +64,7 @@ describe('I-JSON reject vectors', () => {
   it.each(cases)('JSON.parse accepts %s but the strict parser refuses it with %s', (file, code) => {
     const bytes = new Uint8Array(readFileSync(join(vectors, 'reject', file)));
     expect(() => JSON.parse(new TextDecoder().decode(bytes))).not.toThrow();
-    expect(codeOf(() => parseStrictJson(bytes))).toBe(code);
+    expect(thrownCode(() => parseStrictJson(bytes))).toBe(code);
   });
 });
 
@@ -89,13 +81,13 @@ describe('canonicalize refuses what is not I-JSON', () => {
     ['a hole', [1, , 3], 'E_JSON_UNSUPPORTED_VALUE'],
     ['a function', { f: () => 1 }, 'E_JSON_UNSUPPORTED_VALUE'],
   ] as const)('%s → %s', (_name, value, code) => {
-    expect(codeOf(() => canonicalize(value))).toBe(code);
+    expect(thrownCode(() => canonicalize(value))).toBe(code);
   });
 
   it('a cycle ends in E_JSON_TOO_DEEP instead of a stack overflow', () => {
     const loop: Record<string, unknown> = {};
     loop.self = loop;
-    expect(codeOf(() => canonicalize(loop))).toBe('E_JSON_TOO_DEEP');
+    expect(thrownCode(() => canonicalize(loop))).toBe('E_JSON_TOO_DEEP');
   });
 
   it('names the path of the offending value', () => {
@@ -124,7 +116,7 @@ describe('escapeJsonString', () => {
 
 describe('fromHex', () => {
   it('refuses uppercase, odd length and non-hex with E_HASH_MALFORMED', () => {
-    for (const bad of ['AB', 'abc', 'zz']) expect(codeOf(() => fromHex(bad))).toBe('E_HASH_MALFORMED');
+    for (const bad of ['AB', 'abc', 'zz']) expect(thrownCode(() => fromHex(bad))).toBe('E_HASH_MALFORMED');
     expect(fromHex('00ff10')).toEqual(new Uint8Array([0, 255, 16]));
   });
 });
