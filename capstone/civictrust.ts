@@ -46,14 +46,20 @@ async function hashingAndSigning(): Promise<Loaded> {
   return { groups: [h.HASH_COMMANDS, s.KEY_COMMANDS, s.ENVELOPE_COMMANDS], catalogs: [h.HASH_ERRORS, s.SIGN_ERRORS] };
 }
 
+/** Week 9: the KV commands, which sign with week 8 and frame with week 2. */
+async function kv(): Promise<Loaded> {
+  const [echo, signing, k] = await Promise.all([framing(), hashingAndSigning(), import('../lib/kv.ts')]);
+  return { groups: [k.KV_COMMANDS], catalogs: [...echo.catalogs, ...signing.catalogs, k.KV_ERRORS] };
+}
+
 /** Everything, in the order the top-level help lists it. */
 async function everything(): Promise<Loaded> {
-  const [echo, server, poolOverload, signing, node] = await Promise.all([
-    framing(), serverAndHttp(), poolAndOverload(), hashingAndSigning(), import('./node/mod.ts'),
+  const [echo, server, poolOverload, signing, store, node] = await Promise.all([
+    framing(), serverAndHttp(), poolAndOverload(), hashingAndSigning(), kv(), import('./node/mod.ts'),
   ]);
   return {
-    groups: [LOG_COMMANDS, ...echo.groups, ...server.groups, ...poolOverload.groups, ...signing.groups, node.NODE_COMMANDS],
-    catalogs: [...new Set([...echo.catalogs, ...server.catalogs, ...poolOverload.catalogs, ...signing.catalogs])],
+    groups: [LOG_COMMANDS, ...echo.groups, ...server.groups, ...poolOverload.groups, ...signing.groups, node.NODE_COMMANDS, ...store.groups],
+    catalogs: [...new Set([...echo.catalogs, ...server.catalogs, ...poolOverload.catalogs, ...signing.catalogs, ...store.catalogs])],
   };
 }
 
@@ -69,6 +75,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Loaded>>> = {
   key: hashingAndSigning,
   envelope: hashingAndSigning,
   node: everything,
+  kv,
 };
 
 /**

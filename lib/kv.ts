@@ -1,0 +1,26 @@
+/**
+ * The KV state machine (week 9): CRC32C, the checksummed record format shared with the
+ * WAL, the KV command contract, the deterministic state machine with dedupe and
+ * versioned keys, snapshots and the snapshot directory, the signed KV server with its
+ * pluggable store, and the `kv` command group.
+ * @module
+ */
+export {
+  KV_ERRORS,
+  CRC32C_POLYNOMIAL, crc32c, crc32cHex,
+  RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeRecord, decodeRecord, isRecordDamage, decodeRecords, parseRecord,
+  MAX_KEY_LENGTH, MAX_VALUE_BYTES, kvRequestProblem, parseKvRequest, isKvCommand,
+  SNAPSHOT_SCHEMA_VERSION, SNAPSHOT_MAGIC, DEFAULT_DEDUPE_CAPACITY, valueHash, KvStateMachine, readSnapshotHeader,
+  MemoryKvStore, SerialQueue,
+  KV_MSG_TYPE, MAX_KV_FRAME_BYTES, kvPayload, handleKvFrame,
+  SNAPSHOT_FILE, snapshotFileName, writeSnapshot, listSnapshots, loadNewestSnapshot,
+  KvServer, sendKvFrame,
+  KV_COMMANDS, WEEK9_CLI,
+} from '../weeks/week-09-kv-state-machine/mod.ts';
+export type {
+  KvErrorCode,
+  DecodedRecord, RecordDamage,
+  KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult,
+  SnapshotHeader, KvStateMachineOptions, KvStats,
+  KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions,
+} from '../weeks/week-09-kv-state-machine/mod.ts';

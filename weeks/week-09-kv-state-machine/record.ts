@@ -1,0 +1,142 @@
+/**
+ * The checksummed record: the one unit in which week 9 (snapshots) and week 10 (the
+ * WAL) put bytes on disk.
+ *
+ * ```
+ *  offset 0        4          8
+ *         ┌────────┬──────────┬───────────────────────┐
+ *         │ length │ crc32c   │ body (length bytes)    │
+ *         │ u32 BE │ u32 BE   │                        │
+ *         └────────┴──────────┴───────────────────────┘
+ *  next record starts at offset 8 + length
+ * ```
+ *
+ * The checksum covers the body. A damaged length field is caught as well: a shorter
+ * length cuts the body and its CRC no longer matches, and a longer one either runs
+ * past the end (torn) or swallows the next record's header (CRC mismatch). Lengths
+ * above {@link MAX_RECORD_BODY_BYTES} are refused before anything is read, so a flipped
+ * high bit can never make a reader allocate gigabytes.
+ *
+ * Decoding never throws on bad bytes: it returns `{ error: 'torn' | 'corrupt', at }`,
+ * and the caller decides (week 10 stops replay there and quarantines the rest).
+ * @module
+ */
+import { errorFactory } from '../../lib/errors.ts';
+import { KV_ERRORS } from './catalog.ts';
+import { crc32c } from './crc32c.ts';
+
+/** Bytes of the record header: length and checksum. */
+export const RECORD_HEADER_BYTES = 8;
+/** The largest body a record may carry (64 MiB); a longer length field is treated as corrupt. */
+export const MAX_RECORD_BODY_BYTES = 64 * 1024 * 1024;
+
+/** A record that decoded: its body and where the next record starts. */
+export interface DecodedRecord {
+  /** The body bytes (a view into the input, not a copy). */
+  readonly body: Uint8Array;
+  /** The offset just past this record. */
+  readonly next: number;
+}
+
+/** A record that did not decode, and where it starts. */
+export interface RecordDamage {
+  /**
+   * `torn`: the bytes stop before the record ends (a cut-short write at the tail);
+   * `corrupt`: the record is complete but its checksum or length field is wrong.
+   */
+  readonly error: 'torn' | 'corrupt';
+  /** The offset of the damaged record's first byte. */
+  readonly at: number;
+}
+
+const fail = errorFactory(KV_ERRORS);
+
+// #region encode-record
+/**
+ * Frames `body` as one record: `[u32 BE length][u32 BE crc32c(body)][body]`.
+ * @throws RangeError when the body is longer than {@link MAX_RECORD_BODY_BYTES}
+ */
+export function encodeRecord(body: Uint8Array): Uint8Array {
+  if (body.length > MAX_RECORD_BODY_BYTES) {
+    throw new RangeError(`record body is ${body.length} bytes, above the limit of ${MAX_RECORD_BODY_BYTES}`);
+  }
+  const out = new Uint8Array(RECORD_HEADER_BYTES + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, body.length, false);
+  view.setUint32(4, crc32c(body), false);
+  out.set(body, RECORD_HEADER_BYTES);
+  return out;
+}
+// #endregion encode-record
+
+// #region decode-record
+/**
+ * Reads the record starting at `offset`. Never throws on bad bytes.
+ *
+ * At `offset === bytes.length` there is no record at all; that too is reported as
+ * `torn` at `offset`, so a reader loops `while (offset < bytes.length)`.
+ * @returns the body and the next offset, or the kind of damage and where it starts
+ * @throws RangeError when `offset` is not an integer inside `[0, bytes.length]` (a caller bug)
+ */
+export function decodeRecord(bytes: Uint8Array, offset: number): DecodedRecord | RecordDamage {
+  if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
+    throw new RangeError(`offset ${offset} is outside [0, ${bytes.length}]`);
+  }
+  const left = bytes.length - offset;
+  if (left < RECORD_HEADER_BYTES) return { error: 'torn', at: offset };
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES);
+  const length = view.getUint32(0, false);
+  const expected = view.getUint32(4, false);
+  // The length is untrusted until the checksum matches: bound it before using it.
+  if (length > MAX_RECORD_BODY_BYTES) return { error: 'corrupt', at: offset };
+  if (left - RECORD_HEADER_BYTES < length) return { error: 'torn', at: offset };
+  const start = offset + RECORD_HEADER_BYTES;
+  const body = bytes.subarray(start, start + length);
+  if (crc32c(body) !== expected) return { error: 'corrupt', at: offset };
+  return { body, next: start + length };
+}
+// #endregion decode-record
+
+/** True when a {@link decodeRecord} result is damage rather than a record. */
+export function isRecordDamage(result: DecodedRecord | RecordDamage): result is RecordDamage {
+  return 'error' in result;
+}
+
+/**
+ * Decodes every record of `bytes`, in order, stopping at the first damaged one.
+ * @returns the bodies before the damage, and the damage (undefined when the bytes end cleanly)
+ */
+export function decodeRecords(bytes: Uint8Array): {
+  /** The bodies of the whole records before the first damaged one, in order. */
+  readonly bodies: readonly Uint8Array[];
+  /** The first damaged record, or undefined when the bytes end cleanly. */
+  readonly damage: RecordDamage | undefined;
+} {
+  const bodies: Uint8Array[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    const result = decodeRecord(bytes, offset);
+    if (isRecordDamage(result)) return { bodies, damage: result };
+    bodies.push(result.body);
+    offset = result.next;
+  }
+  return { bodies, damage: undefined };
+}
+
+/**
+ * The body of the one record `bytes` must hold, or a coded error.
+ * @throws CivicError `E_RECORD_TORN` when the bytes stop early, `E_RECORD_CHECKSUM`
+ *   when the checksum or length is wrong or bytes follow the record
+ */
+export function parseRecord(bytes: Uint8Array): Uint8Array {
+  const result = decodeRecord(bytes, 0);
+  if (isRecordDamage(result)) {
+    throw result.error === 'torn'
+      ? fail('E_RECORD_TORN', `Cannot read record: it stops before its end (${bytes.length} bytes)`)
+      : fail('E_RECORD_CHECKSUM', 'Cannot read record: its CRC32C checksum does not match its body');
+  }
+  if (result.next !== bytes.length) {
+    throw fail('E_RECORD_CHECKSUM', `Cannot read record: ${bytes.length - result.next} bytes follow its end`);
+  }
+  return result.body;
+}
