@@ -16,7 +16,7 @@ import type { KvCommand, KvPutResult, KvRequest } from './command.ts';
 import { writeSnapshot, loadNewestSnapshot } from './node_snapshot_dir.ts';
 import { KvServer, sendKvFrame } from './node_kv_server.ts';
 import { KV_MSG_TYPE, kvPayload } from './protocol.ts';
-import { decodeRecord, encodeRecord, isRecordDamage } from './record.ts';
+import { decodeCrcRecord, encodeCrcRecord, isRecordDamage } from './record.ts';
 import { KvStateMachine, readSnapshotHeader } from './state_machine.ts';
 import { canonicalBytes } from '../../lib/hashing.ts';
 import { MemoryKvStore } from './store.ts';
@@ -142,12 +142,12 @@ describe('week-09 · KV state machine', () => {
   });
 
   it('[9.4] a record with a flipped bit or cut short is caught by its checksum and refused', () => {
-    const record = encodeRecord(new TextEncoder().encode('{"op":"put"}'));
-    expect(isRecordDamage(decodeRecord(record, 0))).toBe(false); // negative control
+    const record = encodeCrcRecord(new TextEncoder().encode('{"op":"put"}'));
+    expect(isRecordDamage(decodeCrcRecord(record, 0))).toBe(false); // negative control
     const flipped = record.slice();
     flipped[10] = (flipped[10] as number) ^ 0x20;
-    expect(decodeRecord(flipped, 0)).toEqual({ error: 'corrupt', at: 0 });
-    expect(decodeRecord(record.subarray(0, record.length - 1), 0)).toEqual({ error: 'torn', at: 0 });
+    expect(decodeCrcRecord(flipped, 0)).toEqual({ error: 'corrupt', at: 0 });
+    expect(decodeCrcRecord(record.subarray(0, record.length - 1), 0)).toEqual({ error: 'torn', at: 0 });
   });
 
   it('[9.4] a corrupted newest snapshot file is refused with E_SNAPSHOT_CHECKSUM and the previous good one loads', async () => {
@@ -179,7 +179,7 @@ describe('week-09 · KV state machine', () => {
     // A well-sealed header of a future schema: only the schema check can refuse it.
     const header = readSnapshotHeader(bytes);
     const headerEnd = 8 + 8 + canonicalBytes(header).length;
-    const future = new Uint8Array([...bytes.subarray(0, 8), ...encodeRecord(canonicalBytes({ ...header, schema_version: 7 })), ...bytes.subarray(headerEnd)]);
+    const future = new Uint8Array([...bytes.subarray(0, 8), ...encodeCrcRecord(canonicalBytes({ ...header, schema_version: 7 })), ...bytes.subarray(headerEnd)]);
     expect(thrownCode(() => KvStateMachine.restore(future))).toBe('E_SNAPSHOT_SCHEMA');
   });
 });

@@ -56,7 +56,7 @@ const fail = errorFactory(KV_ERRORS);
  * Frames `body` as one record: `[u32 BE length][u32 BE crc32c(body)][body]`.
  * @throws RangeError when the body is longer than {@link MAX_RECORD_BODY_BYTES}
  */
-export function encodeRecord(body: Uint8Array): Uint8Array {
+export function encodeCrcRecord(body: Uint8Array): Uint8Array {
   if (body.length > MAX_RECORD_BODY_BYTES) {
     throw new RangeError(`record body is ${body.length} bytes, above the limit of ${MAX_RECORD_BODY_BYTES}`);
   }
@@ -78,7 +78,7 @@ export function encodeRecord(body: Uint8Array): Uint8Array {
  * @returns the body and the next offset, or the kind of damage and where it starts
  * @throws RangeError when `offset` is not an integer inside `[0, bytes.length]` (a caller bug)
  */
-export function decodeRecord(bytes: Uint8Array, offset: number): DecodedRecord | RecordDamage {
+export function decodeCrcRecord(bytes: Uint8Array, offset: number): DecodedRecord | RecordDamage {
   if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
     throw new RangeError(`offset ${offset} is outside [0, ${bytes.length}]`);
   }
@@ -97,7 +97,7 @@ export function decodeRecord(bytes: Uint8Array, offset: number): DecodedRecord |
 }
 // #endregion decode-record
 
-/** True when a {@link decodeRecord} result is damage rather than a record. */
+/** True when a {@link decodeCrcRecord} result is damage rather than a record. */
 export function isRecordDamage(result: DecodedRecord | RecordDamage): result is RecordDamage {
   return 'error' in result;
 }
@@ -106,7 +106,7 @@ export function isRecordDamage(result: DecodedRecord | RecordDamage): result is 
  * Decodes every record of `bytes`, in order, stopping at the first damaged one.
  * @returns the bodies before the damage, and the damage (undefined when the bytes end cleanly)
  */
-export function decodeRecords(bytes: Uint8Array): {
+export function decodeCrcRecords(bytes: Uint8Array): {
   /** The bodies of the whole records before the first damaged one, in order. */
   readonly bodies: readonly Uint8Array[];
   /** The first damaged record, or undefined when the bytes end cleanly. */
@@ -115,7 +115,7 @@ export function decodeRecords(bytes: Uint8Array): {
   const bodies: Uint8Array[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    const result = decodeRecord(bytes, offset);
+    const result = decodeCrcRecord(bytes, offset);
     if (isRecordDamage(result)) return { bodies, damage: result };
     bodies.push(result.body);
     offset = result.next;
@@ -128,8 +128,8 @@ export function decodeRecords(bytes: Uint8Array): {
  * @throws CivicError `E_RECORD_TORN` when the bytes stop early, `E_RECORD_CHECKSUM`
  *   when the checksum or length is wrong or bytes follow the record
  */
-export function parseRecord(bytes: Uint8Array): Uint8Array {
-  const result = decodeRecord(bytes, 0);
+export function parseCrcRecord(bytes: Uint8Array): Uint8Array {
+  const result = decodeCrcRecord(bytes, 0);
   if (isRecordDamage(result)) {
     throw result.error === 'torn'
       ? fail('E_RECORD_TORN', `Cannot read record: it stops before its end (${bytes.length} bytes)`)

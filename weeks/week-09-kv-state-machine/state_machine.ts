@@ -28,7 +28,7 @@ import { canonicalBytes, parseStrictJson, sha256Hex } from '../../lib/hashing.ts
 import { KV_ERRORS } from './catalog.ts';
 import { kvRequestProblem, type KvCommand, type KvDeleteResult, type KvEntry, type KvFailure, type KvPutResult, type KvReadResult, type KvResult } from './command.ts';
 import { crc32c } from './crc32c.ts';
-import { decodeRecord, encodeRecord, isRecordDamage } from './record.ts';
+import { decodeCrcRecord, encodeCrcRecord, isRecordDamage } from './record.ts';
 
 /** The snapshot schema this build writes and the only one it reads. */
 export const SNAPSHOT_SCHEMA_VERSION = 1;
@@ -244,8 +244,8 @@ export class KvStateMachine {
       schema_version: SNAPSHOT_SCHEMA_VERSION, lsn: this.#appliedLsn, term: this.#term,
       keys: this.stats.keys, state_bytes: state.length, checksum: crc32c(state),
     };
-    const headerRecord = encodeRecord(canonicalBytes(header));
-    const stateRecord = encodeRecord(state);
+    const headerRecord = encodeCrcRecord(canonicalBytes(header));
+    const stateRecord = encodeCrcRecord(state);
     const out = new Uint8Array(MAGIC_BYTES.length + headerRecord.length + stateRecord.length);
     out.set(MAGIC_BYTES, 0);
     out.set(headerRecord, MAGIC_BYTES.length);
@@ -266,7 +266,7 @@ export class KvStateMachine {
   static restore(bytes: Uint8Array): KvStateMachine {
     const header = readHeader(bytes);
     const at = MAGIC_BYTES.length + 8 + header.length;
-    const stateRecord = decodeRecord(bytes, at);
+    const stateRecord = decodeCrcRecord(bytes, at);
     if (isRecordDamage(stateRecord)) {
       throw stateRecord.error === 'torn'
         ? fail('E_SNAPSHOT_TRUNCATED', `Cannot load snapshot: the state record stops early (${bytes.length} bytes in all)`)
@@ -312,7 +312,7 @@ function readHeader(bytes: Uint8Array): { readonly value: SnapshotHeader; readon
   for (let i = 0; i < MAGIC_BYTES.length; i++) {
     if (bytes[i] !== MAGIC_BYTES[i]) throw fail('E_SNAPSHOT_MALFORMED', `Cannot load snapshot: it does not start with ${SNAPSHOT_MAGIC}`);
   }
-  const record = decodeRecord(bytes, MAGIC_BYTES.length);
+  const record = decodeCrcRecord(bytes, MAGIC_BYTES.length);
   if (isRecordDamage(record)) {
     throw record.error === 'torn'
       ? fail('E_SNAPSHOT_TRUNCATED', 'Cannot load snapshot: the header record stops early')
