@@ -46,16 +46,19 @@ async function hashingAndSigning(): Promise<Loaded> {
   return { groups: [h.HASH_COMMANDS, s.KEY_COMMANDS, s.ENVELOPE_COMMANDS], catalogs: [h.HASH_ERRORS, s.SIGN_ERRORS] };
 }
 
-/** Week 9: the KV commands, which sign with week 8 and frame with week 2. */
-async function kv(): Promise<Loaded> {
-  const [echo, signing, k] = await Promise.all([framing(), hashingAndSigning(), import('../lib/kv.ts')]);
-  return { groups: [k.KV_COMMANDS], catalogs: [...echo.catalogs, ...signing.catalogs, k.KV_ERRORS] };
+/**
+ * Weeks 9 and 10: the KV commands (week 9's, with week 10's `kv serve --wal`) and the
+ * WAL tools; they sign with week 8 and frame with week 2.
+ */
+async function kvAndWal(): Promise<Loaded> {
+  const [echo, signing, k, w] = await Promise.all([framing(), hashingAndSigning(), import('../lib/kv.ts'), import('../lib/wal.ts')]);
+  return { groups: [w.DURABLE_KV_COMMANDS, w.WAL_COMMANDS], catalogs: [...echo.catalogs, ...signing.catalogs, k.KV_ERRORS, w.WAL_ERRORS] };
 }
 
 /** Everything, in the order the top-level help lists it. */
 async function everything(): Promise<Loaded> {
   const [echo, server, poolOverload, signing, store, node] = await Promise.all([
-    framing(), serverAndHttp(), poolAndOverload(), hashingAndSigning(), kv(), import('./node/mod.ts'),
+    framing(), serverAndHttp(), poolAndOverload(), hashingAndSigning(), kvAndWal(), import('./node/mod.ts'),
   ]);
   return {
     groups: [LOG_COMMANDS, ...echo.groups, ...server.groups, ...poolOverload.groups, ...signing.groups, node.NODE_COMMANDS, ...store.groups],
@@ -75,7 +78,8 @@ const LOADERS: Readonly<Record<string, () => Promise<Loaded>>> = {
   key: hashingAndSigning,
   envelope: hashingAndSigning,
   node: everything,
-  kv,
+  kv: kvAndWal,
+  wal: kvAndWal,
 };
 
 /**

@@ -18,3 +18,5 @@ export * from './pool.ts';
 export * from './overload.ts';
 export * from './hashing.ts';
 export * from './signing.ts';
+export * from './kv.ts';
+export * from './wal.ts';

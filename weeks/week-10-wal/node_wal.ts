@@ -1,0 +1,550 @@
+/**
+ * The write-ahead log on disk (Node adapter): segment files, the three fsync policies,
+ * group commit, recovery with quarantine, and rotation for checkpoints.
+ *
+ * ```text
+ *  DIR/
+ *    wal-00000000000000000001.log   records 1 … 41 (name = first LSN, 20 digits)
+ *    wal-00000000000000000042.log   records 42 …   (the open segment, appended with pwrite)
+ *    quarantine/                    bytes replay refused, kept (fsynced), never applied
+ * ```
+ *
+ * Invariants: LSNs are contiguous across segments; a segment's bytes are a prefix of good
+ * records; an append's promise resolves only after its bytes were written (and, under
+ * `always` and `group`, fdatasynced); promises resolve in LSN order.
+ * @module
+ */
+import { close, constants, fdatasync, fstat, ftruncate, open, readFile, write } from 'node:fs';
+import { mkdir, open as openHandle, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorFactory, type CivicError } from '../../lib/errors.ts';
+import { WAL_ERRORS } from './catalog.ts';
+import { encodeWalRecord, scanWal, type ScanDamage, type WalEntry, type WalRecord } from './record.ts';
+
+const fail = errorFactory(WAL_ERRORS);
+
+/**
+ * When an append is acknowledged: after its own write is durable (`always`: O_DSYNC, one
+ * record per write), after the one fdatasync of the group it joined (`group`), or after
+ * the write alone (`none`: survives a process crash, not a power loss or kernel panic).
+ */
+export type FsyncPolicy = 'always' | 'group' | 'none';
+
+/** The policies, for CLI choices and tests. */
+export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'group', 'none'];
+
+/** Test and drill hooks; production code passes none. */
+export interface WalHooks {
+  /**
+   * Called in the middle of writing a batch: the first half of its bytes is written and
+   * fdatasynced, the second half not yet. The crash drill makes this wait forever and
+   * kills the process, leaving a torn record on disk.
+   * @param firstLsn - the first LSN of the batch being written
+   */
+  midRecord?(firstLsn: number): Promise<void>;
+}
+
+/** How to open a log. */
+export interface WalOptions {
+  /** The fsync policy; see {@link FsyncPolicy}. */
+  readonly fsync: FsyncPolicy;
+  /** The LSN of the first record when the directory holds no segment yet (default 1). */
+  readonly firstLsn?: number;
+  /** Drill hooks. */
+  readonly hooks?: WalHooks;
+}
+
+/** What recovery found and did, reported by {@link Wal.open}. */
+export interface WalRecovery {
+  /** Every good record, oldest first, across all segments. */
+  readonly records: readonly WalRecord[];
+  /** The segment file names that were scanned, oldest first. */
+  readonly segments: readonly string[];
+  /** The damage that stopped replay, or null for a clean log. */
+  readonly damage: WalDamage | null;
+}
+
+/** A damaged tail found at open: where, what, and where its bytes went. */
+export interface WalDamage {
+  /** `E_WAL_TORN` (the log ends inside a record) or `E_WAL_CORRUPT` (a complete record fails a check). */
+  readonly code: 'E_WAL_TORN' | 'E_WAL_CORRUPT';
+  /** The segment file the damage starts in. */
+  readonly segment: string;
+  /** Byte offset in that segment of the first untrusted record. */
+  readonly offset: number;
+  /** What was wrong. */
+  readonly reason: string;
+  /** Files under `quarantine/` now holding every refused byte (the tail, then any later segments). */
+  readonly quarantined: readonly string[];
+  /** Bytes moved out of the live log. */
+  readonly bytes: number;
+  /** The coded error, for logging and for callers that refuse to start on damage. */
+  readonly error: CivicError;
+}
+
+/** A log just opened: the log, and what recovery found. */
+export interface WalOpened {
+  /** The log, open for appending. */
+  readonly wal: Wal;
+  /** What recovery found and did. */
+  readonly recovery: WalRecovery;
+}
+
+/** Counters of a log since it was opened. */
+export interface WalStats {
+  /** Writes issued: one per batch (a group under `group`, one record under `always`). */
+  readonly batches: number;
+  /** Durability points: O_DSYNC writes under `always`, fdatasyncs under `group`, 0 under `none`. */
+  readonly syncs: number;
+}
+
+/** One append waiting for its batch. */
+interface Pending {
+  readonly lsn: number;
+  readonly bytes: Uint8Array;
+  readonly record: WalRecord;
+  readonly resolve: (record: WalRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A barrier in the append queue (rotation), run between batches. */
+interface Barrier {
+  readonly run: () => Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Promise wrappers over the callback API (one thread-pool job each, no FileHandle wrapper)
+
+function openFd(path: string, flags: string | number): Promise<number> {
+  return new Promise((resolve, reject) => open(path, flags, 0o640, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
+}
+function pwriteAll(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      write(fd, bytes, done, bytes.length - done, position + done, (error, written) => {
+        if (error) reject(error);
+        else if (done + written >= bytes.length) resolve();
+        else step(done + written);
+      });
+    };
+    step(0);
+  });
+}
+function fdatasyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+}
+function ftruncateFd(fd: number, length: number): Promise<void> {
+  return new Promise((resolve, reject) => ftruncate(fd, length, (error) => (error ? reject(error) : resolve())));
+}
+function sizeOf(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats.size))));
+}
+function readAll(path: string): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => readFile(path, (error, data) => (error ? reject(error) : resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)))));
+}
+
+/**
+ * fsyncs a directory, so a file created, renamed or removed in it stays so after power loss.
+ * @param dir - the directory
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await openHandle(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a file and fdatasyncs it before returning. */
+async function writeDurable(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await openHandle(path, 'w', 0o640);
+  try {
+    await handle.writeFile(bytes);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The open flags of a segment appended to: `create` = new file (`wx`), else existing
+ * (`r+`). Under `always` the file is opened O_DSYNC, so every pwrite returns only once its
+ * data is durable, as if followed by fdatasync: the kernel syncs inside the one system
+ * call, and the record costs one libuv thread-pool round trip instead of two.
+ */
+function segmentFlags(policy: FsyncPolicy, create: boolean): number {
+  const base = create ? constants.O_RDWR | constants.O_CREAT | constants.O_EXCL : constants.O_RDWR;
+  return policy === 'always' ? base | constants.O_DSYNC : base;
+}
+
+/** `wal-<20-digit first LSN>.log`. */
+export function segmentName(firstLsn: number): string {
+  return `wal-${String(firstLsn).padStart(20, '0')}.log`;
+}
+
+/** The first LSN a segment name stands for, or null for a file that is not a segment. */
+export function segmentFirstLsn(name: string): number | null {
+  const match = /^wal-(\d{20})\.log$/.exec(name);
+  if (match === null) return null;
+  const lsn = Number(match[1]);
+  return Number.isSafeInteger(lsn) && lsn >= 1 ? lsn : null;
+}
+
+/** Lists the segments of `dir`, oldest first. */
+async function listSegments(dir: string): Promise<{ name: string; first: number }[]> {
+  const names = await readdir(dir);
+  const segments: { name: string; first: number }[] = [];
+  for (const name of names) {
+    const first = segmentFirstLsn(name);
+    if (first !== null) segments.push({ name, first });
+  }
+  return segments.sort((a, b) => a.first - b.first);
+}
+
+/** The quarantine sub-directory of a log directory. */
+export const QUARANTINE_DIR = 'quarantine';
+
+// #region wal-recover
+/**
+ * Recovery: scan every segment in LSN order, stop at the first untrusted record, copy
+ * everything from there on into `quarantine/` (fsynced), and only then cut it from the
+ * live log. A crash in the middle repeats the same steps with the same file names.
+ */
+async function recover(dir: string): Promise<{ recovery: WalRecovery; tail: { name: string; first: number; end: number } | null }> {
+  const segments = await listSegments(dir);
+  const records: WalRecord[] = [];
+  let expected = segments[0]?.first ?? 1;
+  for (const [i, segment] of segments.entries()) {
+    const bytes = await readAll(join(dir, segment.name));
+    let damage: ScanDamage | null;
+    let end: number;
+    if (segment.first !== expected) {
+      damage = { kind: 'corrupt', at: 0, reason: `segment starts at lsn ${segment.first} where ${expected} was expected` };
+      end = 0;
+    } else {
+      const scan = scanWal(bytes, segment.first);
+      records.push(...scan.records);
+      expected = segment.first + scan.records.length;
+      damage = scan.damage;
+      end = scan.end;
+    }
+    if (damage === null) continue;
+    // 1. Keep the refused bytes: the tail of this segment, then every later segment whole.
+    const qdir = join(dir, QUARANTINE_DIR);
+    await mkdir(qdir, { recursive: true });
+    const tailName = `${segment.name}.at-${damage.at}.bad`;
+    await writeDurable(join(qdir, tailName), bytes.subarray(damage.at));
+    const quarantined = [join(QUARANTINE_DIR, tailName)];
+    let moved = bytes.length - damage.at;
+    for (const later of segments.slice(i + 1)) {
+      const laterBytes = await readAll(join(dir, later.name));
+      await writeDurable(join(qdir, `${later.name}.bad`), laterBytes);
+      quarantined.push(join(QUARANTINE_DIR, `${later.name}.bad`));
+      moved += laterBytes.length;
+    }
+    await fsyncDir(qdir);
+    // 2. Only now cut the live log back to its last good record.
+    const fd = await openFd(join(dir, segment.name), 'r+');
+    try {
+      await ftruncateFd(fd, end);
+      await fdatasyncFd(fd);
+    } finally {
+      await closeFd(fd);
+    }
+    for (const later of segments.slice(i + 1)) await unlink(join(dir, later.name));
+    await fsyncDir(dir);
+    const code = damage.kind === 'torn' ? 'E_WAL_TORN' : 'E_WAL_CORRUPT';
+    const error = fail(code, `Cannot replay past ${segment.name} offset ${damage.at}: ${damage.reason}; ${moved} bytes quarantined to ${quarantined.join(', ')}`);
+    return {
+      recovery: {
+        records, segments: segments.slice(0, i + 1).map((s) => s.name),
+        damage: { code, segment: segment.name, offset: damage.at, reason: damage.reason, quarantined, bytes: moved, error },
+      },
+      tail: { name: segment.name, first: segment.first, end },
+    };
+  }
+  const last = segments.at(-1);
+  const tail = last === undefined ? null : { name: last.name, first: last.first, end: -1 };
+  return { recovery: { records, segments: segments.map((s) => s.name), damage: null }, tail };
+}
+// #endregion wal-recover
+
+/**
+ * A write-ahead log open for appending. Open with {@link Wal.open}, which recovers first.
+ *
+ * @example
+ * const { wal, recovery } = await Wal.open(dir, { fsync: 'group' });
+ * for (const record of recovery.records) replayInto(state, record);
+ * const record = await wal.append({ term: 1, op: 'put', key: 'a', request_id: 'r1', value });
+ */
+export class Wal {
+  readonly #dir: string;
+  readonly #policy: FsyncPolicy;
+  readonly #hooks: WalHooks;
+  #fd: number;
+  #segment: string;
+  #segmentFirst: number;
+  #size: number;
+  #nextLsn: number;
+  #queue: (Pending | Barrier)[] = [];
+  #flushing = false;
+  #failed: CivicError | null = null;
+  #closed = false;
+  #batches = 0;
+  #syncs = 0;
+  #idle: (() => void)[] = [];
+
+  private constructor(dir: string, options: WalOptions, fd: number, segment: string, segmentFirst: number, size: number, nextLsn: number) {
+    this.#dir = dir;
+    this.#policy = options.fsync;
+    this.#hooks = options.hooks ?? {};
+    this.#fd = fd;
+    this.#segment = segment;
+    this.#segmentFirst = segmentFirst;
+    this.#size = size;
+    this.#nextLsn = nextLsn;
+  }
+
+  /**
+   * Opens (creating if needed) the log in `dir`: recovers first, quarantining any damaged
+   * tail, then opens the newest segment for appending after its last good record.
+   * @param dir - the log directory
+   * @param options - fsync policy, first LSN for an empty directory, hooks
+   * @returns the log and what recovery found
+   */
+  static async open(dir: string, options: WalOptions): Promise<WalOpened> {
+    if (!FSYNC_POLICIES.includes(options.fsync)) throw new RangeError(`fsync policy must be always|group|none, got ${String(options.fsync)}`);
+    await mkdir(dir, { recursive: true });
+    const { recovery, tail } = await recover(dir);
+    const nextLsn = tail === null ? (options.firstLsn ?? 1) : tail.first + recovery.records.filter((r) => r.lsn >= tail.first).length;
+    let name: string;
+    let first: number;
+    if (tail === null) {
+      first = options.firstLsn ?? 1;
+      name = segmentName(first);
+    } else {
+      name = tail.name;
+      first = tail.first;
+    }
+    const fd = await openFd(join(dir, name), segmentFlags(options.fsync, tail === null));
+    if (tail === null) await fsyncDir(dir);
+    const size = await sizeOf(fd);
+    const wal = new Wal(dir, options, fd, name, first, size, nextLsn);
+    return { wal, recovery };
+  }
+
+  /** The directory of the log. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** The fsync policy. */
+  get policy(): FsyncPolicy {
+    return this.#policy;
+  }
+
+  /** The LSN the next append will get. */
+  get nextLsn(): number {
+    return this.#nextLsn;
+  }
+
+  /** The segment appends go to now. */
+  get segment(): string {
+    return this.#segment;
+  }
+
+  /** Counters since open (group commit shows batches < appends). */
+  get stats(): WalStats {
+    return { batches: this.#batches, syncs: this.#syncs };
+  }
+
+  // #region wal-append
+  /**
+   * Appends one command. The LSN is assigned now, in call order; the promise resolves
+   * only when the record is durable under the policy: after its own O_DSYNC write (`always`),
+   * after the single write + fdatasync of the group it joined (`group`), or after the
+   * write alone (`none`). Records resolve in LSN order.
+   * @param entry - the command
+   * @returns the record as logged (with its LSN, value hash and checksum)
+   * @throws CivicError `E_WAL_IO` (indefinite) when the write or fdatasync failed;
+   *   `E_WAL_CLOSED` when the log is closed or failed before this call
+   */
+  append(entry: WalEntry): Promise<WalRecord> {
+    if (this.#closed || this.#failed !== null) {
+      return Promise.reject(fail('E_WAL_CLOSED', `Cannot append to ${this.#dir}: the log is ${this.#closed ? 'closed' : 'failed'}`));
+    }
+    const lsn = this.#nextLsn++;
+    const { bytes, record } = encodeWalRecord(lsn, entry);
+    return new Promise<WalRecord>((resolve, reject) => {
+      this.#queue.push({ lsn, bytes, record, resolve, reject });
+      void this.#flush();
+    });
+  }
+
+  /** The flusher: one batch at a time; whatever queued meanwhile forms the next batch. */
+  async #flush(): Promise<void> {
+    if (this.#flushing) return; // the running flush picks this append up as its next group
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0 && this.#failed === null) {
+        const head = this.#queue[0]!;
+        if (!('lsn' in head)) {
+          this.#queue.shift();
+          await head.run();
+          continue;
+        }
+        const batch = this.#takeBatch();
+        try {
+          await this.#writeBatch(batch);
+        } catch (error) {
+          this.#fail(error, batch);
+          return;
+        }
+        // Resolve in LSN order, synchronously, so callers continue in LSN order.
+        for (const p of batch) p.resolve(p.record);
+      }
+    } finally {
+      this.#flushing = false;
+      if (this.#queue.length === 0) for (const wake of this.#idle.splice(0)) wake();
+    }
+  }
+
+  /** `always`: one record per batch; `group` and `none`: every append queued up to the next barrier. */
+  #takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      if (!('lsn' in next)) break;
+      batch.push(next);
+      this.#queue.shift();
+      if (this.#policy === 'always') break;
+    }
+    return batch;
+  }
+
+  /** One pwrite at the segment's end, made durable: O_DSYNC (`always`), one fdatasync (`group`), or not at all (`none`). */
+  async #writeBatch(batch: readonly Pending[]): Promise<void> {
+    let bytes: Uint8Array;
+    if (batch.length === 1) {
+      bytes = batch[0]!.bytes;
+    } else {
+      bytes = new Uint8Array(batch.reduce((n, p) => n + p.bytes.length, 0));
+      let at = 0;
+      for (const p of batch) {
+        bytes.set(p.bytes, at);
+        at += p.bytes.length;
+      }
+    }
+    const position = this.#size;
+    if (this.#hooks.midRecord !== undefined) {
+      const half = Math.max(1, Math.floor(bytes.length / 2));
+      await pwriteAll(this.#fd, bytes.subarray(0, half), position);
+      await fdatasyncFd(this.#fd);
+      await this.#hooks.midRecord(batch[0]!.lsn);
+      await pwriteAll(this.#fd, bytes.subarray(half), position + half);
+    } else {
+      await pwriteAll(this.#fd, bytes, position);
+    }
+    this.#size = position + bytes.length;
+    this.#batches++;
+    if (this.#policy === 'group') {
+      await fdatasyncFd(this.#fd); // one fdatasync for the whole group
+      this.#syncs++;
+    } else if (this.#policy === 'always') {
+      this.#syncs++; // the O_DSYNC pwrite above was the sync
+    }
+  }
+  // #endregion wal-append
+
+  /** Fails the log: this batch and every queued append reject; later appends get E_WAL_CLOSED. */
+  #fail(cause: unknown, batch: readonly Pending[]): void {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    this.#failed = fail('E_WAL_IO', `Cannot make the log durable: ${detail}`);
+    for (const p of batch) p.reject(this.#failed);
+    for (const item of this.#queue.splice(0)) if ('lsn' in item) item.reject(this.#failed);
+  }
+
+  /** Runs `work` between batches (after every earlier append is durable, before any later one is written). */
+  #barrier<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed || this.#failed !== null) return Promise.reject(fail('E_WAL_CLOSED', `Cannot use ${this.#dir}: the log is closed`));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run: () => work().then(resolve, reject) });
+      void this.#flush();
+    });
+  }
+
+  // #region wal-rotate
+  /**
+   * Starts a new segment: every record appended before this call stays in the older
+   * segments, every later one goes to `wal-<nextLsn>.log`. The new file and its directory
+   * entry are durable before any record is written to it.
+   * @returns the first LSN of the new segment
+   */
+  rotate(): Promise<number> {
+    return this.#barrier(async () => {
+      const first = this.#nextLsn;
+      if (first === this.#segmentFirst && this.#size === 0) return first; // already fresh
+      const name = segmentName(first);
+      const fd = await openFd(join(this.#dir, name), segmentFlags(this.#policy, true));
+      await fdatasyncFd(fd);
+      await fsyncDir(this.#dir);
+      const old = this.#fd;
+      this.#fd = fd;
+      this.#segment = name;
+      this.#segmentFirst = first;
+      this.#size = 0;
+      await closeFd(old);
+      return first;
+    });
+  }
+
+  /**
+   * Deletes the segments every record of which has an LSN at or below `lsn` (they are
+   * covered by a durable checkpoint), oldest first, then fsyncs the directory. The open
+   * segment is never deleted.
+   * @param lsn - the checkpoint's LSN
+   * @param afterEach - drill hook, called after each unlink
+   * @returns the names deleted
+   */
+  async dropThrough(lsn: number, afterEach?: (name: string) => Promise<void>): Promise<string[]> {
+    const segments = await listSegments(this.#dir);
+    const dropped: string[] = [];
+    for (let i = 0; i + 1 < segments.length; i++) {
+      const next = segments[i + 1]!;
+      if (next.first - 1 > lsn || segments[i]!.name === this.#segment) break;
+      await unlink(join(this.#dir, segments[i]!.name));
+      dropped.push(segments[i]!.name);
+      await afterEach?.(segments[i]!.name);
+    }
+    if (dropped.length > 0) await fsyncDir(this.#dir);
+    return dropped;
+  }
+  // #endregion wal-rotate
+
+  /** Resolves once every append made so far has settled. */
+  drain(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#flushing) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Waits for pending appends, then closes the segment. Later appends get `E_WAL_CLOSED`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.drain();
+    this.#closed = true;
+    await closeFd(this.#fd);
+  }
+}
+
+/** Exposed for drills and the README: the quarantine files of a log directory. */
+export async function listQuarantine(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(join(dir, QUARANTINE_DIR))).sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `civictrust kv serve --wal DIR --fsync POLICY` as real processes: signed puts are
+ * acknowledged, the server is SIGKILLed, and a restart on the same directory has them;
+ * SIGTERM writes a checkpoint. Plus the `wal` group's inspect and recover.
+ */
+import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../lib/clock.ts';
+import { startServerProcess } from '../../lib/framing.ts';
+import { generateKey } from '../../lib/signing.ts';
+import { errorCodeOf, runCliProcess } from '../../lib/testing.ts';
+
+const ENTRY = fileURLToPath(new URL('./node_main.ts', import.meta.url));
+const cli = (args: readonly string[]) => runCliProcess(args, { entry: ENTRY });
+
+describe('civictrust kv serve --wal (real processes)', () => {
+  let dir: string;
+  let keys: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-cli-'));
+    keys = join(dir, 'keys');
+    generateKey(keys, 'alice', { clock: systemClock });
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('keeps every acknowledged put across SIGKILL, and checkpoints on SIGTERM', async () => {
+    const store = join(dir, 'store');
+    const serve = ['kv', 'serve', '--keys', keys, '--wal', store, '--fsync', 'group'];
+    const signed = ['--keys', keys, '--key', 'alice'];
+    const first = await startServerProcess(serve, { entry: ENTRY });
+    const port = ['--port', String(first.port)];
+    const puts = await Promise.all(['a', 'b', 'c'].map((k) => cli(['kv', 'put', ...port, ...signed, '--json', k, `value-${k}`])));
+    expect(puts.map((p) => p.code)).toEqual([0, 0, 0]);
+    expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const second = await startServerProcess(serve, { entry: ENTRY });
+    const again = ['--port', String(second.port)];
+    for (const k of ['a', 'b', 'c']) {
+      expect(JSON.parse((await cli(['kv', 'get', ...again, '--json', k])).stdout)).toMatchObject({ ok: true, value: `value-${k}`, version: 1 });
+    }
+    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(second.stdout()).toMatch(/stopped on SIGTERM: checkpoint at lsn 3/);
+    expect(await readdir(join(store, 'snapshots'))).toContain('snapshot-0000000000000003.ctkv');
+  });
+
+  it('refuses --fsync without --wal as a usage error', async () => {
+    const out = await cli(['kv', 'serve', '--keys', keys, '--fsync', 'group']);
+    expect(out.code).toBe(2);
+    expect(errorCodeOf(out.stderr)).toBe('E_USAGE_VALUE');
+  });
+
+  it('wal inspect exits 8 on a torn tail; wal recover quarantines it with E_WAL_TORN; inspect is clean after', async () => {
+    const bench = join(dir, 'bench');
+    expect((await cli(['wal', 'bench', bench, '--count', '5', '--writers', '1', '--fsync', 'always'])).code).toBe(0);
+    const store = join(bench, 'bench-always-1-5');
+    await truncate(join(store, 'wal', 'wal-00000000000000000001.log'), 1340);
+    const damaged = await cli(['wal', 'inspect', store]);
+    expect(damaged.code).toBe(8);
+    expect(damaged.stdout).toMatch(/4 record\(s\).*E_WAL_TORN/);
+    const recovered = await cli(['wal', 'recover', store, '--json']);
+    expect(recovered.code).toBe(0);
+    expect(JSON.parse(recovered.stdout)).toMatchObject({ lsn: 4, damage: 'E_WAL_TORN' });
+    expect(recovered.stderr).toMatch(/^warning\[E_WAL_TORN\]/);
+    expect((await cli(['wal', 'inspect', store])).code).toBe(0);
+  });
+});

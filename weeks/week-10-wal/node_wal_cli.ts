@@ -1,0 +1,231 @@
+/**
+ * Week 10's commands. `civictrust kv serve` gains `--wal DIR --fsync always|group|none`
+ * (week 9's `kv` group with its `serve` verb wrapped: without `--wal` it is week 9's
+ * in-memory server, unchanged); `civictrust wal inspect DIR` reads a log without changing
+ * it; `civictrust wal bench DIR` measures the durability-vs-latency table of the chapter.
+ * @module
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EXIT, LOG_ERRORS, errorFactory, isCivicError, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
+import { LOG_COMMANDS, choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
+import { FRAME_ERRORS, createLogger, firstSignal, formatAddress, openLog } from '../../lib/framing.ts';
+import { HASH_ERRORS } from '../../lib/hashing.ts';
+import { KV_COMMANDS, KV_ERRORS, KvServer } from '../../lib/kv.ts';
+import { LOG_LEVELS } from '../../lib/logger.ts';
+import { EnvelopeVerifier, NODE_BACKEND, NonceCache, SIGN_ERRORS, loadKeyRing } from '../../lib/signing.ts';
+import { WAL_ERRORS } from './catalog.ts';
+import { DurableKv } from './node_durable_kv.ts';
+import { FSYNC_POLICIES, QUARANTINE_DIR, segmentFirstLsn, type FsyncPolicy } from './node_wal.ts';
+import { scanWal } from './record.ts';
+
+const usage = errorFactory(LOG_ERRORS);
+/** Every code week 10's commands can end with. */
+const WAL_CLI_CATALOG = mergeCatalogs(LOG_ERRORS, FRAME_ERRORS, HASH_ERRORS, SIGN_ERRORS, KV_ERRORS, WAL_ERRORS);
+
+function valueFlag(name: string, value: string, help: string, required = false): FlagSpec {
+  return { name, type: 'string', value, help, ...(required ? { required } : {}) };
+}
+const JSON_FLAG: FlagSpec = { name: 'json', type: 'boolean', help: 'print one JSON object per line' };
+
+// #region durable-serve
+/** `kv serve --wal DIR`: week 9's signed KV server over a DurableKv. */
+async function runDurableServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const json = args.flags.json === true;
+  const dir = stringFlag(args, 'wal') as string;
+  const fsync = choiceFlag(args, 'fsync', FSYNC_POLICIES) ?? 'always';
+  const checkpointEvery = intFlag(args, 'checkpoint-every', { min: 0, max: 1e9, fallback: 0 });
+  const graceMs = intFlag(args, 'grace-ms', { min: 0, max: 600_000, fallback: 5000 });
+  const log = await openLog(stringFlag(args, 'log'), io);
+  const logger = createLogger({ clock: io.clock, ids: io.ids, sink: log.sink, fields: { node_id: stringFlag(args, 'node-id') ?? 'kv-1' }, minLevel: choiceFlag(args, 'log-level', LOG_LEVELS) ?? 'info' });
+  const stop = firstSignal();
+  let kv: DurableKv;
+  let server: KvServer;
+  try {
+    const keys = await loadKeyRing(stringFlag(args, 'keys') as string, NODE_BACKEND);
+    kv = await DurableKv.open(dir, { fsync });
+    const r = kv.recovery;
+    for (const failure of r.snapshotFailures) logger.warn('snapshot refused', { fields: { result: 'refused', file: failure.file, error_code: failure.code } });
+    if (r.damage !== null) {
+      logger.error('wal tail quarantined', { fields: { result: 'quarantined', error_code: r.damage.code, segment: r.damage.segment, offset: r.damage.offset, bytes: r.damage.bytes, files: r.damage.quarantined.join(',') } });
+      io.stderr(`warning[${r.damage.code}]: ${r.damage.error.message}\n`);
+    }
+    logger.info('wal recovered', { fields: { result: 'recovered', snapshot_lsn: r.snapshotLsn, replayed: r.replayed, lsn: r.appliedLsn, latency_ms: Math.round(r.durationMs * 1000) / 1000 } });
+    let writes = 0;
+    const store = checkpointEvery === 0 ? kv : {
+      // Every N acknowledged writes, checkpoint in the background (never on the ack path).
+      async apply(command: Parameters<DurableKv['apply']>[0]) {
+        const result = await kv.apply(command);
+        if (++writes % checkpointEvery === 0) {
+          kv.checkpoint().then(
+            (c) => logger.info('checkpoint', { fields: { result: 'checkpoint', lsn: c.lsn, dropped: c.dropped.length } }),
+            (e: unknown) => logger.error('checkpoint failed', { fields: { result: 'error', error_code: isCivicError(e) ? e.code : 'unknown' } }),
+          );
+        }
+        return result;
+      },
+      get: (key: string) => kv.get(key),
+    };
+    const verifier = new EnvelopeVerifier({ keys, replay: new NonceCache(), clock: io.clock });
+    server = await KvServer.start({ store, verifier, logger, host: stringFlag(args, 'host') ?? '127.0.0.1', port: intFlag(args, 'port', { min: 0, max: 65535, fallback: 0 }) });
+  } catch (error) {
+    logger.error('kv server failed to start', { fields: { result: 'error', error_code: isCivicError(error) ? error.code : 'unknown' } });
+    stop.cancel();
+    await log.close();
+    throw error;
+  }
+  const address = { host: stringFlag(args, 'host') ?? '127.0.0.1', port: server.port };
+  const ready = { listening: formatAddress(address), host: address.host, port: address.port, pid: process.pid, lsn: kv.appliedLsn, fsync, wal: dir, replayed: kv.recovery.replayed, damage: kv.recovery.damage?.code ?? null };
+  io.stdout(json ? `${JSON.stringify(ready)}\n` : `listening ${formatAddress(address)}\n`);
+  const signal = await stop.signal;
+  const cut = await server.close({ graceMs }); // no write can reach the store after this
+  const checkpoint = await kv.checkpoint();
+  await kv.close();
+  logger.info('kv server stopped', { fields: { result: 'stopped', signal, lsn: checkpoint.lsn, connections_cut: cut } });
+  io.stdout(json ? `${JSON.stringify({ stopped: signal, lsn: checkpoint.lsn, dropped: checkpoint.dropped, connections_cut: cut })}\n` : `stopped on ${signal}: checkpoint at lsn ${checkpoint.lsn}\n`);
+  await log.close();
+  return EXIT.ok;
+}
+// #endregion durable-serve
+
+const weekNineServe = KV_COMMANDS.commands.find((c) => c.verb === 'serve') as CommandSpec;
+
+/** Week 9's `kv serve`, plus `--wal`, `--fsync` and `--checkpoint-every`. */
+const DURABLE_SERVE: CommandSpec = {
+  ...weekNineServe,
+  summary: `${weekNineServe.summary}; with --wal, every write is logged and fsynced before it is applied`,
+  flags: [
+    ...weekNineServe.flags,
+    valueFlag('wal', 'DIR', 'keep the state in DIR: a write-ahead log (DIR/wal) and checkpoints (DIR/snapshots); replaces --snapshot-dir'),
+    valueFlag('fsync', 'POLICY', 'with --wal: always (fdatasync per write), group (writers share one fdatasync), none (UNSAFE: acked writes die with the kernel) (default always)'),
+    valueFlag('checkpoint-every', 'N', 'with --wal: checkpoint after every N acknowledged writes (default 0: only on stop)'),
+  ],
+  details: `${weekNineServe.details ?? ''}\nWith --wal DIR: at start the newest good snapshot is loaded and the log replayed after it; a torn or\ncorrupt tail is moved to DIR/wal/quarantine/ and reported (warning[E_WAL_TORN] on stderr, a log record).\nA write is answered only after its log record is durable under --fsync. On SIGTERM a checkpoint is written.`,
+  run(args, io) {
+    if (stringFlag(args, 'wal') === undefined) {
+      if (stringFlag(args, 'fsync') !== undefined) throw usage('E_USAGE_VALUE', 'Cannot use --fsync without --wal: give the log directory');
+      return weekNineServe.run(args, io);
+    }
+    if (stringFlag(args, 'snapshot-dir') !== undefined) throw usage('E_USAGE_VALUE', 'Cannot use --snapshot-dir with --wal: checkpoints live in the --wal directory');
+    return runDurableServe(args, io);
+  },
+};
+
+/** Week 9's `kv` group with `serve` taking `--wal DIR --fsync POLICY`. */
+export const DURABLE_KV_COMMANDS: CommandGroup = {
+  ...KV_COMMANDS,
+  commands: KV_COMMANDS.commands.map((c) => (c.verb === 'serve' ? DURABLE_SERVE : c)),
+};
+
+/** `wal inspect DIR`: scans every segment read-only and prints what replay would do. */
+async function runInspect(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const dir = args.positionals[0] as string;
+  const walDir = (await readdir(dir)).some((n) => n === 'wal') ? join(dir, 'wal') : dir;
+  const names = (await readdir(walDir)).filter((n) => segmentFirstLsn(n) !== null).sort();
+  const rows: { segment: string; first: number; records: number; bytes: number; damage: string | null }[] = [];
+  let bad = false;
+  for (const name of names) {
+    const bytes = new Uint8Array(await readFile(join(walDir, name)));
+    const scan = scanWal(bytes, segmentFirstLsn(name) as number);
+    const damage = scan.damage === null ? null : `${scan.damage.kind === 'torn' ? 'E_WAL_TORN' : 'E_WAL_CORRUPT'} at ${scan.damage.at}: ${scan.damage.reason}`;
+    if (damage !== null) bad = true;
+    rows.push({ segment: name, first: segmentFirstLsn(name) as number, records: scan.records.length, bytes: bytes.length, damage });
+  }
+  const quarantined = await readdir(join(walDir, QUARANTINE_DIR)).catch(() => [] as string[]);
+  if (args.flags.json === true) {
+    io.stdout(`${JSON.stringify({ dir: walDir, segments: rows, quarantine: quarantined })}\n`);
+  } else {
+    for (const r of rows) io.stdout(`${r.segment}  lsn ${r.first}..${r.first + r.records - 1}  ${r.records} record(s)  ${r.bytes} B  ${r.damage ?? 'ok'}\n`);
+    io.stdout(`quarantine: ${quarantined.length === 0 ? 'empty' : quarantined.join(', ')}\n`);
+  }
+  return bad ? EXIT.integrity : EXIT.ok;
+}
+
+/** `wal recover DIR`: opens a --wal store (the real recovery: snapshot, replay, quarantine) and reports. */
+async function runRecover(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const kv = await DurableKv.open(args.positionals[0] as string, { fsync: 'always' });
+  const r = kv.recovery;
+  await kv.close();
+  const report = { snapshot_lsn: r.snapshotLsn, replayed: r.replayed, lsn: r.appliedLsn, recovery_ms: Math.round(r.durationMs * 10) / 10, damage: r.damage?.code ?? null, quarantined: r.damage?.quarantined ?? [] };
+  if (r.damage !== null) io.stderr(`warning[${r.damage.code}]: ${r.damage.error.message}\n`);
+  io.stdout(args.flags.json === true ? `${JSON.stringify(report)}\n`
+    : `recovered lsn ${report.lsn}: snapshot at ${report.snapshot_lsn}, ${report.replayed} record(s) replayed in ${report.recovery_ms} ms${r.damage === null ? '' : `, ${r.damage.code}: ${r.damage.bytes} B quarantined`}\n`);
+  return EXIT.ok;
+}
+
+/** `wal bench DIR`: durable puts of 100-byte values per policy and writer count. */
+async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const dir = args.positionals[0] as string;
+  const count = intFlag(args, 'count', { min: 1, max: 10_000_000, fallback: 2000 });
+  const writersList = listFlag(args, 'writers').map(Number);
+  const writerCounts = writersList.length === 0 ? [1, 64] : writersList;
+  const policies = listFlag(args, 'fsync').length === 0 ? FSYNC_POLICIES : (listFlag(args, 'fsync') as FsyncPolicy[]);
+  const value = 'v'.repeat(100);
+  for (const fsync of policies) {
+    for (const writers of writerCounts) {
+      if (!Number.isSafeInteger(writers) || writers < 1) throw usage('E_USAGE_VALUE', `Cannot bench: --writers takes positive integers, got ${writers}`);
+      const kv = await DurableKv.open(join(dir, `bench-${fsync}-${writers}-${count}`), { fsync });
+      const base = kv.appliedLsn;
+      const latencies: number[] = [];
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: writers }, async () => {
+        while (next < count) {
+          const i = next++;
+          const t = performance.now();
+          await kv.apply({ op: 'put', request_id: `b${base}-${i}`, key: `k${i}`, value });
+          latencies.push(performance.now() - t);
+        }
+      }));
+      const seconds = (performance.now() - started) / 1000;
+      const stats = kv.walStats;
+      await kv.close();
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? 0) * 1000) / 1000;
+      const row = { fsync, writers, puts: count, puts_per_s: Math.round(count / seconds), p50_ms: pct(50), p99_ms: pct(99), fdatasyncs: stats.syncs, puts_per_fdatasync: stats.syncs === 0 ? null : Math.round((count / stats.syncs) * 10) / 10 };
+      io.stdout(args.flags.json === true ? `${JSON.stringify(row)}\n`
+        : `${fsync.padEnd(6)} writers ${String(writers).padStart(3)}  ${String(row.puts_per_s).padStart(7)} puts/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  fdatasyncs ${row.fdatasyncs}  puts/fdatasync ${row.puts_per_fdatasync ?? '-'}\n`);
+    }
+  }
+  return EXIT.ok;
+}
+
+/** The `wal` command group: inspect a log, measure the fsync policies. */
+export const WAL_COMMANDS: CommandGroup = {
+  noun: 'wal',
+  summary: 'The write-ahead log: inspect a log directory, measure durability against latency',
+  commands: [
+    {
+      verb: 'inspect', summary: 'Scan a WAL (or a --wal store directory) read-only: segments, records, damage, quarantine',
+      operands: 'DIR', arity: { min: 1, max: 1 }, flags: [JSON_FLAG],
+      details: 'Changes nothing (replay at open is what quarantines). Exits 8 when a segment is damaged.',
+      run: runInspect,
+    },
+    {
+      verb: 'recover', summary: 'Open a --wal store directory as the server would: load the snapshot, replay, quarantine a bad tail',
+      operands: 'DIR', arity: { min: 1, max: 1 }, flags: [JSON_FLAG],
+      details: 'Prints the LSN reached, the records replayed and the time it took (the restart time behind the RTO).',
+      run: runRecover,
+    },
+    {
+      verb: 'bench', summary: 'Durable 100-byte puts per fsync policy and writer count, into fresh stores under DIR',
+      operands: 'DIR', arity: { min: 1, max: 1 },
+      flags: [
+        valueFlag('count', 'N', 'puts per row (default 2000)'),
+        { name: 'writers', type: 'string', multiple: true, value: 'N', help: 'concurrent writers (default 1 and 64)' },
+        { name: 'fsync', type: 'string', multiple: true, value: 'POLICY', help: 'policies: always, group, none (default all three)' },
+        JSON_FLAG,
+      ],
+      details: 'DIR decides the disk: on tmpfs fdatasync is free and the table means nothing.',
+      run: runBench,
+    },
+  ],
+};
+
+/** Week 10's CLI as a whole (the week-local entry point `node_main.ts` runs it). */
+export const WEEK10_CLI: CliSpec = {
+  name: 'civictrust',
+  version: 'week-10',
+  groups: [LOG_COMMANDS, DURABLE_KV_COMMANDS, WAL_COMMANDS],
+  catalog: WAL_CLI_CATALOG,
+};

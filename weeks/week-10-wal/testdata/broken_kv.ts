@@ -1,0 +1,70 @@
+/**
+ * Negative controls, on purpose WRONG, for the drill to catch (never use them elsewhere):
+ *
+ * - `apply-first` (criterion 10.3): applies a command to the state machine, then logs it.
+ *   A reader can see a value the log never got, and a crash between the two loses it.
+ * - `ack-early` (criterion 10.1): applies and acknowledges at once and lets the log
+ *   append finish in the background, so a SIGKILL loses writes that were acknowledged.
+ * @module
+ */
+import { join } from 'node:path';
+import { KvStateMachine, type KvCommand, type KvReadResult, type KvResult } from '../../../lib/kv.ts';
+import { commandOfRecord, entryOfCommand } from '../command_log.ts';
+import type { CrashPoint } from '../node_durable_kv.ts';
+import { Wal, type FsyncPolicy } from '../node_wal.ts';
+
+/** Which bug the store has. */
+export type BrokenMode = 'apply-first' | 'ack-early';
+
+/** Apply-then-log or ack-before-durable: the bugs the gate exists to catch. */
+export class BrokenKv {
+  readonly #wal: Wal;
+  readonly #machine: KvStateMachine;
+  readonly #at: (point: CrashPoint, lsn: number) => Promise<void>;
+  readonly #mode: BrokenMode;
+  /** What the reopen found. */
+  readonly recovery: { readonly replayed: number; readonly damage: null };
+
+  private constructor(mode: BrokenMode, wal: Wal, machine: KvStateMachine, at: (point: CrashPoint, lsn: number) => Promise<void>, replayed: number) {
+    this.#mode = mode;
+    this.#wal = wal;
+    this.#machine = machine;
+    this.#at = at;
+    this.recovery = { replayed, damage: null };
+  }
+
+  /** Opens the log and replays it (no snapshots). */
+  static async open(mode: BrokenMode, dir: string, options: { fsync: FsyncPolicy; hooks: { at(point: CrashPoint, lsn: number): Promise<void> } }): Promise<BrokenKv> {
+    const { wal, recovery } = await Wal.open(join(dir, 'wal'), { fsync: options.fsync });
+    const machine = new KvStateMachine();
+    for (const record of recovery.records) machine.apply(commandOfRecord(record), { term: record.term, lsn: record.lsn });
+    return new BrokenKv(mode, wal, machine, (p, l) => options.hooks.at(p, l), recovery.records.length);
+  }
+
+  /** WRONG: state first, log second (and with `ack-early`, no waiting for the log at all). */
+  async apply(command: KvCommand): Promise<KvResult> {
+    const lsn = this.#wal.nextLsn;
+    const result = this.#machine.apply(command, { term: 0, lsn });
+    if (this.#mode === 'ack-early') {
+      void this.#wal.append(entryOfCommand(command, 0)).catch(() => {});
+      return result;
+    }
+    await this.#at('before-append', lsn);
+    await this.#wal.append(entryOfCommand(command, 0));
+    await this.#at('after-append', lsn);
+    return result;
+  }
+
+  /** Reads the state. */
+  get(key: string): KvReadResult {
+    return this.#machine.read(key);
+  }
+
+  /** Not supported by the broken store. */
+  async checkpoint(): Promise<void> {}
+
+  /** Closes the log. */
+  async close(): Promise<void> {
+    await this.#wal.close();
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Unit tests of the WAL record, the scanner and the on-disk log: round trips, every
+ * kind of damage, group commit batching, recovery with quarantine, rotation.
+ */
+import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeWorkspace } from '../../lib/testing.ts';
+import { QUARANTINE_DIR, Wal, segmentName } from './node_wal.ts';
+import { encodeWalRecord, scanWal, type WalEntry } from './record.ts';
+
+const workspace = makeWorkspace('week10-wal');
+afterAll(() => workspace.remove());
+const utf8 = new TextEncoder();
+
+function entry(i: number, value = `value-${i}`): WalEntry {
+  return { term: 1, op: 'put', key: `k${i}`, request_id: `r${i}`, if_version: null, value: utf8.encode(value) };
+}
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+describe('scanWal', () => {
+  it('reads back every record it was given, in order (property)', () => {
+    fc.assert(fc.property(fc.array(fc.string(), { maxLength: 20 }), (values) => {
+      const bytes = joined(values.map((v, i) => encodeWalRecord(i + 1, entry(i, v)).bytes));
+      const scan = scanWal(bytes, 1);
+      expect(scan.damage).toBeNull();
+      expect(scan.records.map((r) => new TextDecoder().decode(r.value))).toEqual(values);
+      expect(scan.end).toBe(bytes.length);
+    }));
+  });
+
+  it('stops at a record cut at any byte, keeping every record before it (property)', () => {
+    const parts = [1, 2, 3].map((i) => encodeWalRecord(i, entry(i)).bytes);
+    const all = joined(parts);
+    const keep = parts[0]!.length + parts[1]!.length;
+    fc.assert(fc.property(fc.integer({ min: keep + 1, max: all.length - 1 }), (cut) => {
+      const scan = scanWal(all.subarray(0, cut), 1);
+      expect(scan.records.map((r) => r.lsn)).toEqual([1, 2]);
+      expect(scan.damage).toMatchObject({ kind: 'torn', at: keep });
+    }));
+  });
+
+  it('reports a flipped bit in any record as corrupt at that record (property)', () => {
+    const parts = [1, 2, 3].map((i) => encodeWalRecord(i, entry(i)).bytes);
+    const all = joined(parts);
+    fc.assert(fc.property(fc.integer({ min: parts[0]!.length + 4, max: all.length - 1 }), fc.integer({ min: 0, max: 7 }), (at, bit) => {
+      const bad = all.slice();
+      bad[at]! ^= 1 << bit;
+      const scan = scanWal(bad, 1);
+      expect(scan.damage).not.toBeNull();
+      expect(scan.records.length).toBeLessThanOrEqual(Math.floor(at >= parts[0]!.length + parts[1]!.length ? 2 : 1));
+      expect(scan.records[0]?.lsn).toBe(1);
+    }));
+  });
+
+  it('calls a zero-filled tail torn and an out-of-order lsn corrupt', () => {
+    const one = encodeWalRecord(1, entry(1)).bytes;
+    expect(scanWal(joined([one, new Uint8Array(64)]), 1).damage).toMatchObject({ kind: 'torn', at: one.length });
+    const three = encodeWalRecord(3, entry(3)).bytes;
+    expect(scanWal(joined([one, three]), 1).damage).toMatchObject({ kind: 'corrupt', at: one.length });
+  });
+});
+
+describe('Wal', () => {
+  it('group commit writes many concurrent appends with fewer fdatasyncs, acking in lsn order', async () => {
+    const dir = workspace.fresh('group');
+    const { wal } = await Wal.open(dir, { fsync: 'group' });
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: 64 }, (_, i) => wal.append(entry(i)).then((r) => order.push(r.lsn))));
+    expect(order).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+    expect(wal.stats.syncs).toBeLessThan(64);
+    expect(wal.stats.syncs).toBe(wal.stats.batches);
+    await wal.close();
+    const { recovery } = await Wal.open(dir, { fsync: 'group' });
+    expect(recovery.records.length).toBe(64);
+  });
+
+  it('always makes every append its own synced write; none syncs nothing', async () => {
+    for (const [policy, syncs] of [['always', 10], ['none', 0]] as const) {
+      const { wal } = await Wal.open(workspace.fresh(policy), { fsync: policy });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => wal.append(entry(i))));
+      expect(wal.stats.syncs).toBe(syncs);
+      await wal.close();
+    }
+  });
+
+  it('quarantines a torn tail to an fsynced file, cuts it, and appends after the last good record', async () => {
+    const dir = workspace.fresh('torn');
+    const { wal } = await Wal.open(dir, { fsync: 'always' });
+    for (let i = 0; i < 3; i++) await wal.append(entry(i));
+    await wal.close();
+    const path = join(dir, segmentName(1));
+    const size = statSync(path).size;
+    truncateSync(path, size - 5);
+    const opened = await Wal.open(dir, { fsync: 'always' });
+    expect(opened.recovery.records.map((r) => r.lsn)).toEqual([1, 2]);
+    expect(opened.recovery.damage?.code).toBe('E_WAL_TORN');
+    const q = readdirSync(join(dir, QUARANTINE_DIR));
+    expect(q.length).toBe(1);
+    expect(readFileSync(join(dir, QUARANTINE_DIR, q[0]!)).length).toBe(opened.recovery.damage!.bytes);
+    const next = await opened.wal.append(entry(9));
+    expect(next.lsn).toBe(3);
+    await opened.wal.close();
+    const again = await Wal.open(dir, { fsync: 'always' });
+    expect(again.recovery.damage).toBeNull();
+    expect(again.recovery.records.map((r) => r.key)).toEqual(['k0', 'k1', 'k9']);
+    await again.wal.close();
+  });
+
+  it('quarantines a corrupt record and every later segment, applying none of them', async () => {
+    const dir = workspace.fresh('corrupt');
+    const { wal } = await Wal.open(dir, { fsync: 'always' });
+    for (let i = 0; i < 3; i++) await wal.append(entry(i));
+    await wal.rotate();
+    for (let i = 3; i < 5; i++) await wal.append(entry(i));
+    await wal.close();
+    const path = join(dir, segmentName(1));
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 3]! ^= 0xff; // inside record 3
+    writeFileSync(path, bytes);
+    const opened = await Wal.open(dir, { fsync: 'always' });
+    expect(opened.recovery.damage?.code).toBe('E_WAL_CORRUPT');
+    expect(opened.recovery.records.map((r) => r.lsn)).toEqual([1, 2]);
+    expect(opened.recovery.damage?.quarantined.length).toBe(2);
+    expect(readdirSync(dir).filter((n) => n.startsWith('wal-'))).toEqual([segmentName(1)]);
+    expect(opened.wal.nextLsn).toBe(3);
+    await opened.wal.close();
+  });
+
+  it('rotates to a new segment and drops only segments a checkpoint covers', async () => {
+    const dir = workspace.fresh('rotate');
+    const { wal } = await Wal.open(dir, { fsync: 'group' });
+    for (let i = 0; i < 3; i++) await wal.append(entry(i));
+    expect(await wal.rotate()).toBe(4);
+    await wal.append(entry(3));
+    expect(await wal.dropThrough(2)).toEqual([]);
+    expect(await wal.dropThrough(3)).toEqual([segmentName(1)]);
+    await wal.close();
+    const { recovery } = await Wal.open(dir, { fsync: 'group' });
+    expect(recovery.records.map((r) => r.lsn)).toEqual([4]);
+  });
+});
