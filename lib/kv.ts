@@ -21,6 +21,6 @@ export type {
   KvErrorCode,
   DecodedRecord, RecordDamage,
   KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult,
-  SnapshotHeader, KvStateMachineOptions, KvStats,
+  SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest,
   KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions,
 } from '../weeks/week-09-kv-state-machine/mod.ts';

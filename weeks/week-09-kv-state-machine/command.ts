@@ -142,6 +142,11 @@ export type KvReadResult = KvGetResult | KvFailure;
 // #endregion results
 
 const KEY = /^[\x21-\x7e]{1,256}$/;
+/** Surrogate code units: a string without any cannot hold a lone one. */
+const MAY_HOLD_SURROGATE = /[\ud800-\udfff]/;
+const PUT_FIELDS: readonly string[] = ['op', 'request_id', 'key', 'value', 'if_version'];
+const DELETE_FIELDS: readonly string[] = ['op', 'request_id', 'key', 'if_version'];
+const GET_FIELDS: readonly string[] = ['op', 'key', 'request_id'];
 const encoder = new TextEncoder();
 const fail = errorFactory(KV_ERRORS);
 
@@ -159,8 +164,7 @@ export function kvRequestProblem(value: unknown): string | undefined {
   const record = value as Record<string, unknown>;
   const op = record['op'];
   if (op !== 'put' && op !== 'delete' && op !== 'get') return `op must be put, delete or get, got ${JSON.stringify(op)}`;
-  const allowed = op === 'put' ? ['op', 'request_id', 'key', 'value', 'if_version']
-    : op === 'delete' ? ['op', 'request_id', 'key', 'if_version'] : ['op', 'key', 'request_id'];
+  const allowed = op === 'put' ? PUT_FIELDS : op === 'delete' ? DELETE_FIELDS : GET_FIELDS;
   for (const field of Object.keys(record)) {
     if (!allowed.includes(field)) return `field ${JSON.stringify(field)} is not part of a ${op} command`;
   }
@@ -173,8 +177,9 @@ export function kvRequestProblem(value: unknown): string | undefined {
   if (op === 'put') {
     const text = record['value'];
     if (typeof text !== 'string') return 'value must be a string';
-    if (loneSurrogateAt(text) >= 0) return 'value must be well-formed Unicode (it has a lone surrogate)';
-    const size = encoder.encode(text).length;
+    if (MAY_HOLD_SURROGATE.test(text) && loneSurrogateAt(text) >= 0) return 'value must be well-formed Unicode (it has a lone surrogate)';
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes: short values need no encoding to pass.
+    const size = text.length <= MAX_VALUE_BYTES / 3 ? 0 : encoder.encode(text).length;
     if (size > MAX_VALUE_BYTES) return `value is ${size} bytes in UTF-8, above the limit of ${MAX_VALUE_BYTES}`;
   }
   if (record['if_version'] !== undefined && !isVersion(record['if_version'])) return 'if_version must be a non-negative integer';

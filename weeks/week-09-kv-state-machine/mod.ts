@@ -13,7 +13,7 @@ export type { DecodedRecord, RecordDamage } from './record.ts';
 export { MAX_KEY_LENGTH, MAX_VALUE_BYTES, kvRequestProblem, parseKvRequest, isKvCommand } from './command.ts';
 export type { KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult } from './command.ts';
 export { SNAPSHOT_SCHEMA_VERSION, SNAPSHOT_MAGIC, DEFAULT_DEDUPE_CAPACITY, valueHash, KvStateMachine, readSnapshotHeader } from './state_machine.ts';
-export type { SnapshotHeader, KvStateMachineOptions, KvStats } from './state_machine.ts';
+export type { SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest } from './state_machine.ts';
 export { MemoryKvStore, SerialQueue } from './store.ts';
 export type { KvStore } from './store.ts';
 export { KV_MSG_TYPE, MAX_KV_FRAME_BYTES, kvPayload, handleKvFrame } from './protocol.ts';

@@ -16,7 +16,7 @@ import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorFactory, isCivicError } from '../../lib/errors.ts';
 import { KV_ERRORS } from './catalog.ts';
-import { KvStateMachine } from './state_machine.ts';
+import { KvStateMachine, type KvStateMachineOptions } from './state_machine.ts';
 
 /** Snapshot file names: `snapshot-` + the LSN as 16 zero-padded digits + `.ctkv`, so names sort by LSN. */
 export const SNAPSHOT_FILE = /^snapshot-(\d{16})\.ctkv$/;
@@ -86,13 +86,15 @@ export async function listSnapshots(dir: string): Promise<string[]> {
 /**
  * Restores the newest snapshot of `dir` that passes every check, reporting each newer
  * one it had to skip.
+ * @param dir - the snapshot directory
+ * @param options - the digest the restored machine hashes with (default: the pure one)
  * @throws CivicError `E_SNAPSHOT_NONE` when no file passes (the failures are in its message)
  */
-export async function loadNewestSnapshot(dir: string): Promise<SnapshotLoad> {
+export async function loadNewestSnapshot(dir: string, options: Pick<KvStateMachineOptions, 'hashText'> = {}): Promise<SnapshotLoad> {
   const failures: SnapshotFailure[] = [];
   for (const file of await listSnapshots(dir)) {
     try {
-      const machine = KvStateMachine.restore(new Uint8Array(await readFile(file)));
+      const machine = KvStateMachine.restore(new Uint8Array(await readFile(file)), options);
       return { machine, file, failures };
     } catch (error) {
       const code = isCivicError(error) ? error.code : 'E_SNAPSHOT_MALFORMED';

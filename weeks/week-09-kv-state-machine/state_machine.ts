@@ -24,7 +24,7 @@
  * @module
  */
 import { errorFactory } from '../../lib/errors.ts';
-import { canonicalBytes, parseStrictJson, sha256Hex } from '../../lib/hashing.ts';
+import { canonicalBytes, canonicalize, escapeJsonString, parseStrictJson, sha256Hex } from '../../lib/hashing.ts';
 import { KV_ERRORS } from './catalog.ts';
 import { kvRequestProblem, type KvCommand, type KvDeleteResult, type KvEntry, type KvFailure, type KvPutResult, type KvReadResult, type KvResult } from './command.ts';
 import { crc32c } from './crc32c.ts';
@@ -57,7 +57,16 @@ export interface SnapshotHeader {
 export interface KvStateMachineOptions {
   /** Request ids to remember for dedupe; the oldest is forgotten first. Default {@link DEFAULT_DEDUPE_CAPACITY}. */
   readonly dedupeCapacity?: number;
+  /**
+   * The SHA-256 used for value and command hashes, as lowercase hex of a string's UTF-8
+   * bytes. Default {@link valueHash} (pure, `@noble/hashes`); a Node adapter may pass
+   * a `node:crypto` one. Any choice must give the same digests: only the speed differs.
+   */
+  readonly hashText?: TextDigest;
 }
+
+/** Lowercase hex SHA-256 of a string's UTF-8 bytes (see {@link KvStateMachineOptions.hashText}). */
+export type TextDigest = (text: string) => string;
 
 /** Counts of a state machine, for logs and metrics. */
 export interface KvStats {
@@ -89,9 +98,26 @@ const MAGIC_BYTES = encoder.encode(SNAPSHOT_MAGIC);
 // Set by KvStateMachine's static block.
 let install: (parts: RestoredParts) => KvStateMachine;
 
-/** Lowercase hex SHA-256 of a value's UTF-8 bytes. */
+/** Lowercase hex SHA-256 of a value's UTF-8 bytes (pure, `@noble/hashes`): the default {@link TextDigest}. */
 export function valueHash(value: string): string {
   return sha256Hex(encoder.encode(value));
+}
+
+/**
+ * The canonical JSON text of a command that `kvRequestProblem` accepted: the same
+ * string as week 7's `canonicalize`, written field by field (names in RFC 8785 order:
+ * if_version, key, op, request_id, value). Anything but a plain object with exactly
+ * the command's own fields takes the general path, so odd inputs fail as before.
+ */
+function canonicalCommand(command: KvCommand): string {
+  const c = command as { readonly op: string; readonly key: string; readonly request_id: string; readonly value?: string; readonly if_version?: number };
+  const fields = (c.if_version === undefined ? 3 : 4) + (c.op === 'put' ? 1 : 0);
+  if (Object.getPrototypeOf(c) !== Object.prototype || Object.keys(c).length !== fields) return canonicalize(command);
+  // Validated: key and request_id are printable ASCII, the value has no lone surrogate,
+  // if_version is a safe integer, whose String() form is JCS's number form.
+  const guard = c.if_version === undefined ? '' : `"if_version":${String(c.if_version)},`;
+  const value = c.op === 'put' ? `,"value":${escapeJsonString(c.value ?? '')}` : '';
+  return `{${guard}"key":${escapeJsonString(c.key)},"op":"${c.op}","request_id":${escapeJsonString(c.request_id)}${value}}`;
 }
 
 function failure(command: KvCommand, code: KvFailure['code'], message: string, version: number): KvFailure {
@@ -103,6 +129,7 @@ export class KvStateMachine {
   readonly #entries = new Map<string, Slot>();
   readonly #dedupe = new Map<string, Remembered>();
   readonly #capacity: number;
+  readonly #hash: TextDigest;
   #appliedLsn = 0;
   #term = 0;
 
@@ -111,6 +138,7 @@ export class KvStateMachine {
     const capacity = options.dedupeCapacity ?? DEFAULT_DEDUPE_CAPACITY;
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`dedupeCapacity must be a positive integer, got ${capacity}`);
     this.#capacity = capacity;
+    this.#hash = options.hashText ?? valueHash;
   }
 
   /** The last log position applied (0 before any). */
@@ -140,7 +168,7 @@ export class KvStateMachine {
     const problem = (command as { op: string }).op === 'get' ? 'get is a read: use read() or get()' : kvRequestProblem(command);
     if (problem !== undefined) return this.#invalid(command, problem);
 
-    const commandHash = sha256Hex(canonicalBytes(command));
+    const commandHash = this.#hash(canonicalCommand(command));
     const seen = this.#dedupe.get(command.request_id);
     if (seen !== undefined) {
       if (seen.command_hash === commandHash) return seen.result; // a retry: first answer, no change
@@ -161,7 +189,7 @@ export class KvStateMachine {
         `Cannot apply ${command.op} to ${command.key}: expected version ${command.if_version}, the key is at ${current}`, current);
     }
     if (command.op === 'put') {
-      const value_hash = valueHash(command.value);
+      const value_hash = this.#hash(command.value);
       this.#entries.set(command.key, { value: command.value, version: current + 1, term, value_hash });
       const result: KvPutResult = { ok: true, op: 'put', request_id: command.request_id, key: command.key, value: command.value, version: current + 1, term, value_hash, lsn };
       return Object.freeze(result);
@@ -262,8 +290,9 @@ export class KvStateMachine {
    * @throws CivicError `E_SNAPSHOT_TRUNCATED` (bytes stop early), `E_SNAPSHOT_CHECKSUM`
    *   (a CRC or value hash does not match), `E_SNAPSHOT_SCHEMA` (unknown schema version),
    *   `E_SNAPSHOT_MALFORMED` (wrong magic, trailing bytes, or a state that does not parse)
+   * @param options - the digest the restored machine hashes with (default: the pure one)
    */
-  static restore(bytes: Uint8Array): KvStateMachine {
+  static restore(bytes: Uint8Array, options: Pick<KvStateMachineOptions, 'hashText'> = {}): KvStateMachine {
     const header = readHeader(bytes);
     const at = MAGIC_BYTES.length + 8 + header.length;
     const stateRecord = decodeCrcRecord(bytes, at);
@@ -277,14 +306,14 @@ export class KvStateMachine {
     if (state.length !== header.value.state_bytes || crc32c(state) !== header.value.checksum) {
       throw fail('E_SNAPSHOT_CHECKSUM', 'Cannot load snapshot: the state does not match the checksum in its header');
     }
-    return fromState(state, header.value);
+    return fromState(state, header.value, options.hashText ?? valueHash);
   }
   // #endregion restore
 
   static {
     // Only restore() may install state, and only after every check passed: a module-private hook, not a public method.
     install = (parts) => {
-      const machine = new KvStateMachine({ dedupeCapacity: parts.capacity });
+      const machine = new KvStateMachine({ dedupeCapacity: parts.capacity, hashText: parts.hashText });
       for (const [key, slot] of parts.entries) machine.#entries.set(key, slot);
       for (const [id, remembered] of parts.dedupe) machine.#dedupe.set(id, remembered);
       machine.#appliedLsn = parts.appliedLsn;
@@ -296,6 +325,7 @@ export class KvStateMachine {
 
 interface RestoredParts {
   readonly capacity: number;
+  readonly hashText: TextDigest;
   readonly appliedLsn: number;
   readonly term: number;
   readonly entries: ReadonlyArray<readonly [string, Slot]>;
@@ -337,7 +367,7 @@ function readHeader(bytes: Uint8Array): { readonly value: SnapshotHeader; readon
   return { value: header as SnapshotHeader, length: record.body.length };
 }
 
-function fromState(state: Uint8Array, header: SnapshotHeader): KvStateMachine {
+function fromState(state: Uint8Array, header: SnapshotHeader, hashText: TextDigest): KvStateMachine {
   const bad = (why: string) => fail('E_SNAPSHOT_MALFORMED', `Cannot load snapshot: ${why}`);
   let parsed: unknown;
   try {
@@ -363,7 +393,7 @@ function fromState(state: Uint8Array, header: SnapshotHeader): KvStateMachine {
     }
     if (typeof value !== 'string' || typeof hash !== 'string') throw bad(`entry ${key} has a bad value or value hash`);
     // The CRC says the bytes are the ones written; the hash says the value is the one its metadata names.
-    if (valueHash(value) !== hash) throw fail('E_SNAPSHOT_CHECKSUM', `Cannot load snapshot: the value of ${key} does not match its value_hash`);
+    if (hashText(value) !== hash) throw fail('E_SNAPSHOT_CHECKSUM', `Cannot load snapshot: the value of ${key} does not match its value_hash`);
     entries.push([key, { value, version, term, value_hash: hash }]);
     live++;
   }
@@ -375,5 +405,5 @@ function fromState(state: Uint8Array, header: SnapshotHeader): KvStateMachine {
     }
     dedupe.push([row[0], { command_hash: row[1], result: Object.freeze(row[2] as KvResult) }]);
   }
-  return install({ capacity, appliedLsn: header.lsn, term: header.term, entries, dedupe });
+  return install({ capacity, hashText, appliedLsn: header.lsn, term: header.term, entries, dedupe });
 }

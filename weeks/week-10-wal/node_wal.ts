@@ -14,6 +14,7 @@
  * `always` and `group`, fdatasynced); promises resolve in LSN order.
  * @module
  */
+import { hash } from 'node:crypto';
 import { close, constants, fdatasync, fstat, ftruncate, open, readFile, write } from 'node:fs';
 import { mkdir, open as openHandle, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +23,11 @@ import { WAL_ERRORS } from './catalog.ts';
 import { encodeWalRecord, scanWal, type ScanDamage, type WalEntry, type WalRecord } from './record.ts';
 
 const fail = errorFactory(WAL_ERRORS);
+
+/** `node:crypto`'s one-shot SHA-256 as lowercase hex: the same digest as the pure default, in native code. */
+function nodeSha256Hex(bytes: Uint8Array): string {
+  return hash('sha256', bytes, 'hex');
+}
 
 /**
  * When an append is acknowledged: after its own write is durable (`always`: O_DSYNC, one
@@ -378,7 +384,7 @@ export class Wal {
       return Promise.reject(fail('E_WAL_CLOSED', `Cannot append to ${this.#dir}: the log is ${this.#closed ? 'closed' : 'failed'}`));
     }
     const lsn = this.#nextLsn++;
-    const { bytes, record } = encodeWalRecord(lsn, entry);
+    const { bytes, record } = encodeWalRecord(lsn, entry, nodeSha256Hex);
     return new Promise<WalRecord>((resolve, reject) => {
       this.#queue.push({ lsn, bytes, record, resolve, reject });
       void this.#flush();

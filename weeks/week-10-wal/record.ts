@@ -16,7 +16,7 @@
  * bytes, so a record whose frame checks but whose value was swapped is still caught.
  * @module
  */
-import { bytesEqual, canonicalBytes, fromHex, sha256, toHex } from '../../lib/hashing.ts';
+import { bytesEqual, canonicalBytes, fromHex, sha256, sha256Hex } from '../../lib/hashing.ts';
 import { decodeCrcRecord, encodeCrcRecord } from './_codec.ts';
 
 /** The operations a WAL record can carry (week 9's mutating KV commands). */
@@ -65,20 +65,46 @@ export const RECORD_HEADER_BYTES = 8;
  * `encodeCrcRecord` (length prefix and CRC32C).
  * @param lsn - the record's log sequence number
  * @param entry - the command
+ * @param hashHex - lowercase hex SHA-256 of bytes (default: the pure `@noble/hashes` one;
+ *   the Node log passes `node:crypto`'s, which writes the same digest faster)
  * @returns the bytes to append to the segment, and the record they stand for
  */
-export function encodeWalRecord(lsn: number, entry: WalEntry): EncodedWalRecord {
-  const value_hash = toHex(sha256(entry.value));
-  const header = canonicalBytes({ if_version: entry.if_version, key: entry.key, lsn, op: entry.op, request_id: entry.request_id, term: entry.term, value_hash });
-  const body = new Uint8Array(4 + header.length + entry.value.length);
-  new DataView(body.buffer).setUint32(0, header.length);
-  body.set(header, 4);
-  body.set(entry.value, 4 + header.length);
+export function encodeWalRecord(lsn: number, entry: WalEntry, hashHex: (bytes: Uint8Array) => string = sha256Hex): EncodedWalRecord {
+  const value_hash = hashHex(entry.value);
+  const text = headerText(lsn, entry, value_hash);
+  // A plain-ASCII header is its own UTF-8: write it straight into the body, no copy.
+  const header = text === null ? canonicalBytes({ if_version: entry.if_version, key: entry.key, lsn, op: entry.op, request_id: entry.request_id, term: entry.term, value_hash }) : null;
+  const n = header === null ? (text as string).length : header.length;
+  const body = new Uint8Array(4 + n + entry.value.length);
+  new DataView(body.buffer).setUint32(0, n);
+  if (header !== null) body.set(header, 4);
+  else for (let i = 0; i < n; i++) body[4 + i] = (text as string).charCodeAt(i);
+  body.set(entry.value, 4 + n);
   const bytes = encodeCrcRecord(body);
   const checksum = u32(bytes, 4);
   return { bytes, record: { term: entry.term, op: entry.op, key: entry.key, request_id: entry.request_id, if_version: entry.if_version, value: entry.value, lsn, value_hash, checksum } };
 }
 // #endregion wal-encode
+
+/** Printable ASCII other than `"` and `\\`: a string of these is its own JCS form between quotes. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** True for a number JCS writes as `String(n)` (every finite one; the header's are integers). */
+function plainNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * The header's canonical JSON (RFC 8785 name order) written directly, or null when a field
+ * is not plain (non-ASCII or escaped text, an odd number): those take week 7's `canonicalBytes`.
+ */
+function headerText(lsn: number, entry: WalEntry, value_hash: string): string | null {
+  const { if_version, key, op, request_id, term } = entry;
+  if ((if_version !== null && !plainNumber(if_version)) || !plainNumber(lsn) || !plainNumber(term)) return null;
+  if ((op !== 'put' && op !== 'delete') || typeof key !== 'string' || typeof request_id !== 'string') return null;
+  if (!PLAIN_ASCII.test(key) || !PLAIN_ASCII.test(request_id) || !PLAIN_ASCII.test(value_hash)) return null;
+  return `{"if_version":${if_version === null ? 'null' : String(if_version)},"key":"${key}","lsn":${String(lsn)},"op":"${op}","request_id":"${request_id}","term":${String(term)},"value_hash":"${value_hash}"}`;
+}
 
 /** One strict decoder for every header (a fresh one per record costs more than the parse). */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
