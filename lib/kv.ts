@@ -15,12 +15,12 @@ export {
   KV_MSG_TYPE, MAX_KV_FRAME_BYTES, kvPayload, handleKvFrame,
   SNAPSHOT_FILE, snapshotFileName, writeSnapshot, listSnapshots, loadNewestSnapshot,
   KvServer, sendKvFrame,
-  KV_COMMANDS, WEEK9_CLI,
+  KV_COMMANDS, WEEK9_CLI, serveKv,
 } from '../weeks/week-09-kv-state-machine/mod.ts';
 export type {
   KvErrorCode,
   DecodedRecord, RecordDamage,
   KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult,
   SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest,
-  KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions,
+  KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions, KvServeVariant,
 } from '../weeks/week-09-kv-state-machine/mod.ts';

@@ -22,4 +22,5 @@ export { SNAPSHOT_FILE, snapshotFileName, writeSnapshot, listSnapshots, loadNewe
 export type { SnapshotFailure, SnapshotLoad } from './node_snapshot_dir.ts';
 export { KvServer, sendKvFrame } from './node_kv_server.ts';
 export type { KvServerOptions, KvCloseOptions } from './node_kv_server.ts';
-export { KV_COMMANDS, WEEK9_CLI } from './node_kv_cli.ts';
+export { KV_COMMANDS, WEEK9_CLI, serveKv } from './node_kv_cli.ts';
+export type { KvServeVariant } from './node_kv_cli.ts';

@@ -13,7 +13,7 @@
 import { mkdir } from 'node:fs/promises';
 import { EXIT, CivicError, LOG_ERRORS, errorFactory, isCivicError, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
 import { LOG_COMMANDS, choiceFlag, intFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type FlagSpec } from '../../lib/cli.ts';
-import { FRAME_ERRORS, connectError, createLogger, firstSignal, formatAddress, openLog, type Logger } from '../../lib/framing.ts';
+import { FRAME_ERRORS, connectError, createLogger, firstSignal, formatAddress, openLog, type LogFields, type Logger } from '../../lib/framing.ts';
 import { HASH_ERRORS } from '../../lib/hashing.ts';
 import { LOG_LEVELS } from '../../lib/logger.ts';
 import { EnvelopeVerifier, NODE_BACKEND, NonceCache, SIGN_ERRORS, encodeSignedMessage, loadKeyRing, loadSigner, signEnvelope } from '../../lib/signing.ts';
@@ -23,7 +23,7 @@ import { KvServer, sendKvFrame } from './node_kv_server.ts';
 import { listSnapshots, loadNewestSnapshot, writeSnapshot } from './node_snapshot_dir.ts';
 import { KV_MSG_TYPE, kvPayload, type KvReply } from './protocol.ts';
 import { KvStateMachine, readSnapshotHeader } from './state_machine.ts';
-import { MemoryKvStore } from './store.ts';
+import { MemoryKvStore, type KvStore } from './store.ts';
 
 const usage = errorFactory(LOG_ERRORS);
 const fail = errorFactory(KV_ERRORS);
@@ -49,32 +49,44 @@ const SIGNED_FLAGS: readonly FlagSpec[] = [
 ];
 
 // #region serve
-/** Runs `kv serve` until SIGINT or SIGTERM; then drains, writes a snapshot, and exits 0. */
-async function runServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+/**
+ * What one flavour of `kv serve` brings to {@link serveKv}: how its store opens, and what
+ * it does once the server has drained. Week 9's in-memory store and week 10's WAL-backed
+ * one share everything else: flags, log, keys, the signed server, signals and the drain.
+ */
+export interface KvServeVariant {
+  /**
+   * Opens the store, logging what it restored.
+   * @returns the store, and the fields the ready line and its log record carry after `pid`
+   */
+  open(logger: Logger): Promise<{ readonly store: KvStore; readonly ready: LogFields }>;
+  /**
+   * Persists and closes the store once no write can reach it any more.
+   * @returns the fields of the stopped line (after `stopped`) and its text form
+   */
+  stop(signal: string): Promise<{ readonly fields: LogFields; readonly text: string }>;
+}
+
+/**
+ * Runs a signed KV server until SIGINT or SIGTERM: keys loaded, store opened, address
+ * printed (`listening HOST:PORT`, or one JSON line with `--json`); on the signal, drains
+ * the connections, lets the variant persist, prints the stopped line and exits 0.
+ */
+export async function serveKv(args: CommandArgs, io: CliIo, variant: KvServeVariant): Promise<ExitCode> {
   const json = args.flags.json === true;
-  const snapshotDir = stringFlag(args, 'snapshot-dir');
   const graceMs = intFlag(args, 'grace-ms', { min: 0, max: 600_000, fallback: 5000 });
   const log = await openLog(stringFlag(args, 'log'), io);
   const logger = createLogger({ clock: io.clock, ids: io.ids, sink: log.sink, fields: { node_id: stringFlag(args, 'node-id') ?? 'kv-1' }, minLevel: choiceFlag(args, 'log-level', LOG_LEVELS) ?? 'info' });
   const stop = firstSignal();
   let server: KvServer;
-  let store: MemoryKvStore;
-  let restoredFrom: string | null = null;
+  let ready: LogFields;
   try {
     const keys = await loadKeyRing(stringFlag(args, 'keys') as string, NODE_BACKEND);
-    let machine = new KvStateMachine();
-    if (snapshotDir !== undefined) {
-      await mkdir(snapshotDir, { recursive: true });
-      const restored = await restoreNewest(snapshotDir, logger);
-      if (restored !== undefined) {
-        machine = restored.machine;
-        restoredFrom = restored.file;
-      }
-    }
-    store = new MemoryKvStore(machine);
+    const opened = await variant.open(logger);
+    ready = opened.ready;
     const verifier = new EnvelopeVerifier({ keys, replay: new NonceCache(), clock: io.clock });
     server = await KvServer.start({
-      store, verifier, logger,
+      store: opened.store, verifier, logger,
       host: stringFlag(args, 'host') ?? '127.0.0.1',
       port: intFlag(args, 'port', { min: 0, max: 65535, fallback: 0 }),
     });
@@ -85,26 +97,53 @@ async function runServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
     throw error;
   }
   const address = { host: stringFlag(args, 'host') ?? '127.0.0.1', port: server.port };
-  const stats = store.machine.stats;
-  logger.info('kv server ready', { fields: { result: 'listening', address: formatAddress(address), lsn: stats.appliedLsn, keys: stats.keys, snapshot: restoredFrom } });
+  logger.info('kv server ready', { fields: { result: 'listening', address: formatAddress(address), ...ready } });
   io.stdout(json
-    ? `${JSON.stringify({ listening: formatAddress(address), host: address.host, port: address.port, pid: process.pid, lsn: stats.appliedLsn, keys: stats.keys, snapshot: restoredFrom })}\n`
+    ? `${JSON.stringify({ listening: formatAddress(address), host: address.host, port: address.port, pid: process.pid, ...ready })}\n`
     : `listening ${formatAddress(address)}\n`);
 
   const signal = await stop.signal;
   const cut = await server.close({ graceMs }); // after this no write can reach the store
-  let written: string | null = null;
-  if (snapshotDir !== undefined) {
-    const bytes = store.snapshot();
-    written = await writeSnapshot(snapshotDir, bytes, readSnapshotHeader(bytes).lsn);
-  }
-  const end = store.machine.stats;
-  logger.info('kv server stopped', { fields: { result: 'stopped', signal, lsn: end.appliedLsn, keys: end.keys, snapshot: written, connections_cut: cut } });
-  io.stdout(json
-    ? `${JSON.stringify({ stopped: signal, lsn: end.appliedLsn, keys: end.keys, snapshot: written, connections_cut: cut })}\n`
-    : `stopped on ${signal}: lsn ${end.appliedLsn}, ${end.keys} key(s)${written === null ? '' : `, snapshot ${written}`}\n`);
+  const end = await variant.stop(signal);
+  logger.info('kv server stopped', { fields: { result: 'stopped', signal, ...end.fields, connections_cut: cut } });
+  io.stdout(json ? `${JSON.stringify({ stopped: signal, ...end.fields, connections_cut: cut })}\n` : `${end.text}\n`);
   await log.close();
   return EXIT.ok;
+}
+
+/** Runs `kv serve`: the in-memory store, restored from the newest good snapshot and snapshotted again on the way out. */
+function runServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const snapshotDir = stringFlag(args, 'snapshot-dir');
+  let store: MemoryKvStore | undefined;
+  return serveKv(args, io, {
+    async open(logger) {
+      let machine = new KvStateMachine();
+      let restoredFrom: string | null = null;
+      if (snapshotDir !== undefined) {
+        await mkdir(snapshotDir, { recursive: true });
+        const restored = await restoreNewest(snapshotDir, logger);
+        if (restored !== undefined) {
+          machine = restored.machine;
+          restoredFrom = restored.file;
+        }
+      }
+      store = new MemoryKvStore(machine);
+      return { store, ready: { lsn: machine.stats.appliedLsn, keys: machine.stats.keys, snapshot: restoredFrom } };
+    },
+    async stop(signal) {
+      const opened = store as MemoryKvStore;
+      let written: string | null = null;
+      if (snapshotDir !== undefined) {
+        const bytes = opened.snapshot();
+        written = await writeSnapshot(snapshotDir, bytes, readSnapshotHeader(bytes).lsn);
+      }
+      const end = opened.machine.stats;
+      return {
+        fields: { lsn: end.appliedLsn, keys: end.keys, snapshot: written },
+        text: `stopped on ${signal}: lsn ${end.appliedLsn}, ${end.keys} key(s)${written === null ? '' : `, snapshot ${written}`}`,
+      };
+    },
+  });
 }
 
 /**

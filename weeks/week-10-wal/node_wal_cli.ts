@@ -9,11 +9,10 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT, LOG_ERRORS, errorFactory, isCivicError, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
 import { LOG_COMMANDS, choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
-import { FRAME_ERRORS, createLogger, firstSignal, formatAddress, openLog } from '../../lib/framing.ts';
+import { FRAME_ERRORS } from '../../lib/framing.ts';
 import { HASH_ERRORS } from '../../lib/hashing.ts';
-import { KV_COMMANDS, KV_ERRORS, KvServer } from '../../lib/kv.ts';
-import { LOG_LEVELS } from '../../lib/logger.ts';
-import { EnvelopeVerifier, NODE_BACKEND, NonceCache, SIGN_ERRORS, loadKeyRing } from '../../lib/signing.ts';
+import { KV_COMMANDS, KV_ERRORS, serveKv } from '../../lib/kv.ts';
+import { SIGN_ERRORS } from '../../lib/signing.ts';
 import { WAL_ERRORS } from './catalog.ts';
 import { DurableKv } from './node_durable_kv.ts';
 import { FSYNC_POLICIES, QUARANTINE_DIR, segmentFirstLsn, type FsyncPolicy } from './node_wal.ts';
@@ -30,61 +29,49 @@ const JSON_FLAG: FlagSpec = { name: 'json', type: 'boolean', help: 'print one JS
 
 // #region durable-serve
 /** `kv serve --wal DIR`: week 9's signed KV server over a DurableKv. */
-async function runDurableServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
-  const json = args.flags.json === true;
+function runDurableServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   const dir = stringFlag(args, 'wal') as string;
   const fsync = choiceFlag(args, 'fsync', FSYNC_POLICIES) ?? 'always';
   const checkpointEvery = intFlag(args, 'checkpoint-every', { min: 0, max: 1e9, fallback: 0 });
-  const graceMs = intFlag(args, 'grace-ms', { min: 0, max: 600_000, fallback: 5000 });
-  const log = await openLog(stringFlag(args, 'log'), io);
-  const logger = createLogger({ clock: io.clock, ids: io.ids, sink: log.sink, fields: { node_id: stringFlag(args, 'node-id') ?? 'kv-1' }, minLevel: choiceFlag(args, 'log-level', LOG_LEVELS) ?? 'info' });
-  const stop = firstSignal();
-  let kv: DurableKv;
-  let server: KvServer;
-  try {
-    const keys = await loadKeyRing(stringFlag(args, 'keys') as string, NODE_BACKEND);
-    kv = await DurableKv.open(dir, { fsync });
-    const r = kv.recovery;
-    for (const failure of r.snapshotFailures) logger.warn('snapshot refused', { fields: { result: 'refused', file: failure.file, error_code: failure.code } });
-    if (r.damage !== null) {
-      logger.error('wal tail quarantined', { fields: { result: 'quarantined', error_code: r.damage.code, segment: r.damage.segment, offset: r.damage.offset, bytes: r.damage.bytes, files: r.damage.quarantined.join(',') } });
-      io.stderr(`warning[${r.damage.code}]: ${r.damage.error.message}\n`);
-    }
-    logger.info('wal recovered', { fields: { result: 'recovered', snapshot_lsn: r.snapshotLsn, replayed: r.replayed, lsn: r.appliedLsn, latency_ms: Math.round(r.durationMs * 1000) / 1000 } });
-    let writes = 0;
-    const store = checkpointEvery === 0 ? kv : {
-      // Every N acknowledged writes, checkpoint in the background (never on the ack path).
-      async apply(command: Parameters<DurableKv['apply']>[0]) {
-        const result = await kv.apply(command);
-        if (++writes % checkpointEvery === 0) {
-          kv.checkpoint().then(
-            (c) => logger.info('checkpoint', { fields: { result: 'checkpoint', lsn: c.lsn, dropped: c.dropped.length } }),
-            (e: unknown) => logger.error('checkpoint failed', { fields: { result: 'error', error_code: isCivicError(e) ? e.code : 'unknown' } }),
-          );
-        }
-        return result;
-      },
-      get: (key: string) => kv.get(key),
-    };
-    const verifier = new EnvelopeVerifier({ keys, replay: new NonceCache(), clock: io.clock });
-    server = await KvServer.start({ store, verifier, logger, host: stringFlag(args, 'host') ?? '127.0.0.1', port: intFlag(args, 'port', { min: 0, max: 65535, fallback: 0 }) });
-  } catch (error) {
-    logger.error('kv server failed to start', { fields: { result: 'error', error_code: isCivicError(error) ? error.code : 'unknown' } });
-    stop.cancel();
-    await log.close();
-    throw error;
-  }
-  const address = { host: stringFlag(args, 'host') ?? '127.0.0.1', port: server.port };
-  const ready = { listening: formatAddress(address), host: address.host, port: address.port, pid: process.pid, lsn: kv.appliedLsn, fsync, wal: dir, replayed: kv.recovery.replayed, damage: kv.recovery.damage?.code ?? null };
-  io.stdout(json ? `${JSON.stringify(ready)}\n` : `listening ${formatAddress(address)}\n`);
-  const signal = await stop.signal;
-  const cut = await server.close({ graceMs }); // no write can reach the store after this
-  const checkpoint = await kv.checkpoint();
-  await kv.close();
-  logger.info('kv server stopped', { fields: { result: 'stopped', signal, lsn: checkpoint.lsn, connections_cut: cut } });
-  io.stdout(json ? `${JSON.stringify({ stopped: signal, lsn: checkpoint.lsn, dropped: checkpoint.dropped, connections_cut: cut })}\n` : `stopped on ${signal}: checkpoint at lsn ${checkpoint.lsn}\n`);
-  await log.close();
-  return EXIT.ok;
+  let kv: DurableKv | undefined;
+  return serveKv(args, io, {
+    async open(logger) {
+      const opened = await DurableKv.open(dir, { fsync });
+      kv = opened;
+      const r = opened.recovery;
+      for (const failure of r.snapshotFailures) logger.warn('snapshot refused', { fields: { result: 'refused', file: failure.file, error_code: failure.code } });
+      if (r.damage !== null) {
+        logger.error('wal tail quarantined', { fields: { result: 'quarantined', error_code: r.damage.code, segment: r.damage.segment, offset: r.damage.offset, bytes: r.damage.bytes, files: r.damage.quarantined.join(',') } });
+        io.stderr(`warning[${r.damage.code}]: ${r.damage.error.message}\n`);
+      }
+      logger.info('wal recovered', { fields: { result: 'recovered', snapshot_lsn: r.snapshotLsn, replayed: r.replayed, lsn: r.appliedLsn, latency_ms: Math.round(r.durationMs * 1000) / 1000 } });
+      let writes = 0;
+      const store = checkpointEvery === 0 ? opened : {
+        // Every N acknowledged writes, checkpoint in the background (never on the ack path).
+        async apply(command: Parameters<DurableKv['apply']>[0]) {
+          const result = await opened.apply(command);
+          if (++writes % checkpointEvery === 0) {
+            opened.checkpoint().then(
+              (c) => logger.info('checkpoint', { fields: { result: 'checkpoint', lsn: c.lsn, dropped: c.dropped.length } }),
+              (e: unknown) => logger.error('checkpoint failed', { fields: { result: 'error', error_code: isCivicError(e) ? e.code : 'unknown' } }),
+            );
+          }
+          return result;
+        },
+        get: (key: string) => opened.get(key),
+      };
+      return { store, ready: { lsn: opened.appliedLsn, fsync, wal: dir, replayed: r.replayed, damage: r.damage?.code ?? null } };
+    },
+    async stop(signal) {
+      const opened = kv as DurableKv;
+      const checkpoint = await opened.checkpoint();
+      await opened.close();
+      return {
+        fields: { lsn: checkpoint.lsn, dropped: checkpoint.dropped.length },
+        text: `stopped on ${signal}: checkpoint at lsn ${checkpoint.lsn}`,
+      };
+    },
+  });
 }
 // #endregion durable-serve
 
