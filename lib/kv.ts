@@ -22,5 +22,5 @@ export type {
   DecodedRecord, RecordDamage,
   KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult,
   SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest,
-  KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions, KvServeVariant,
+  KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions, KvServeVariant, KvServeOpened, KvServeStopped,
 } from '../weeks/week-09-kv-state-machine/mod.ts';

@@ -23,4 +23,4 @@ export type { SnapshotFailure, SnapshotLoad } from './node_snapshot_dir.ts';
 export { KvServer, sendKvFrame } from './node_kv_server.ts';
 export type { KvServerOptions, KvCloseOptions } from './node_kv_server.ts';
 export { KV_COMMANDS, WEEK9_CLI, serveKv } from './node_kv_cli.ts';
-export type { KvServeVariant } from './node_kv_cli.ts';
+export type { KvServeVariant, KvServeOpened, KvServeStopped } from './node_kv_cli.ts';

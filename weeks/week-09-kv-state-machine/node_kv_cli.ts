@@ -55,16 +55,26 @@ const SIGNED_FLAGS: readonly FlagSpec[] = [
  * one share everything else: flags, log, keys, the signed server, signals and the drain.
  */
 export interface KvServeVariant {
-  /**
-   * Opens the store, logging what it restored.
-   * @returns the store, and the fields the ready line and its log record carry after `pid`
-   */
-  open(logger: Logger): Promise<{ readonly store: KvStore; readonly ready: LogFields }>;
-  /**
-   * Persists and closes the store once no write can reach it any more.
-   * @returns the fields of the stopped line (after `stopped`) and its text form
-   */
-  stop(signal: string): Promise<{ readonly fields: LogFields; readonly text: string }>;
+  /** Opens the store, logging what it restored. */
+  open(logger: Logger): Promise<KvServeOpened>;
+  /** Persists and closes the store once no write can reach it any more. */
+  stop(signal: string): Promise<KvServeStopped>;
+}
+
+/** What {@link KvServeVariant.open} hands back. */
+export interface KvServeOpened {
+  /** The store the server applies signed commands to. */
+  readonly store: KvStore;
+  /** Fields the ready line (after `pid`) and its `kv server ready` log record carry. */
+  readonly ready: LogFields;
+}
+
+/** What {@link KvServeVariant.stop} hands back. */
+export interface KvServeStopped {
+  /** Fields the stopped line (after `stopped`) and its `kv server stopped` log record carry. */
+  readonly fields: LogFields;
+  /** The stopped line without `--json`. */
+  readonly text: string;
 }
 
 /**
