@@ -58,6 +58,15 @@ describe('the verifier pipeline', () => {
     expect(() => v.verifySync(message)).toThrow(expect.objectContaining({ code: 'E_REPLAY' }));
   });
 
+  it('refuses an oversize message and a header line past its limit with E_ENVELOPE_OVERSIZE, before parsing', () => {
+    const { message } = sign(text('x'.repeat(2048)));
+    const small = new EnvelopeVerifier({ keys: KeyRing.createSync(NODE_BACKEND, [record]), replay: new NonceCache(), clock, maxMessageBytes: 1024 });
+    expect(() => small.verifySync(message)).toThrow(expect.objectContaining({ code: 'E_ENVELOPE_OVERSIZE' }));
+    const noNewline = text(`{"version":1,${'"pad":0,'.repeat(200)}}`);
+    expect(() => verifier().verifySync(noNewline)).toThrow(expect.objectContaining({ code: 'E_ENVELOPE_OVERSIZE' }));
+    expect(small.stats().curveChecks).toBe(0);
+  });
+
   it('refuses a header with a duplicated member (strict I-JSON), the forged-first-copy trick', () => {
     const { envelope } = sign();
     const header = JSON.stringify(envelope).replace('"payload_hash":', `"payload_hash":"${'0'.repeat(64)}","payload_hash":`);

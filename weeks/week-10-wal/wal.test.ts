@@ -1,12 +1,16 @@
 /**
  * Unit tests of the WAL record, the scanner and the on-disk log: round trips, every
- * kind of damage, group commit batching, recovery with quarantine, rotation.
+ * kind of damage, group commit batching, recovery with quarantine, rotation, and a
+ * store refusing a log with a hole at its start (`E_WAL_GAP`).
  */
 import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeWorkspace } from '../../lib/testing.ts';
+import { DurableKv } from './node_durable_kv.ts';
 import { QUARANTINE_DIR, Wal, segmentName } from './node_wal.ts';
 import { encodeWalRecord, scanWal, type WalEntry } from './record.ts';
 
@@ -144,5 +148,26 @@ describe('Wal', () => {
     await wal.close();
     const { recovery } = await Wal.open(dir, { fsync: 'group' });
     expect(recovery.records.map((r) => r.lsn)).toEqual([4]);
+  });
+});
+
+describe('DurableKv refuses a log that does not continue its state', () => {
+  it('fails with E_WAL_GAP when the first segment is gone, instead of serving a state with a hole in it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'civictrust-w10-gap-'));
+    try {
+      const kv = await DurableKv.open(dir, { fsync: 'always' });
+      for (let i = 1; i <= 2; i++) await kv.apply({ op: 'put', request_id: `a-${i}`, key: `k${i}`, value: 'v' });
+      await kv.checkpoint(); // rotates: later writes go to a second segment
+      for (let i = 3; i <= 4; i++) await kv.apply({ op: 'put', request_id: `a-${i}`, key: `k${i}`, value: 'v' });
+      await kv.close();
+      // Lose every snapshot and the first segment: the log now starts after lsn 1 with nothing before it.
+      await rm(join(dir, 'snapshots'), { recursive: true, force: true });
+      const segments = (await readdir(join(dir, 'wal'))).filter((name) => name.startsWith('wal-')).sort();
+      expect(segments.length).toBeGreaterThan(1);
+      await rm(join(dir, 'wal', segments[0] as string));
+      await expect(DurableKv.open(dir, { fsync: 'always' })).rejects.toMatchObject({ code: 'E_WAL_GAP' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
