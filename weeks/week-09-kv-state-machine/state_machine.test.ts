@@ -38,4 +38,20 @@ describe('KvStateMachine refusals', () => {
     expect(thrownCode(() => KvStateMachine.restore(wrongMagic))).toBe('E_SNAPSHOT_MALFORMED');
     expect(thrownCode(() => KvStateMachine.restore(new Uint8Array([...snapshot, 0])))).toBe('E_SNAPSHOT_MALFORMED');
   });
+
+  it('remembers exactly the newest dedupeCapacity request ids, in apply order, across many evictions and a snapshot', () => {
+    const capacity = 5;
+    const machine = new KvStateMachine({ dedupeCapacity: capacity });
+    const total = 4 * capacity + 3; // several rounds of the eviction ring's compaction
+    for (let i = 1; i <= total; i++) machine.apply({ op: 'put', request_id: `r${i}`, key: `k${i % 3}`, value: `v${i}` }, { term: 1, lsn: i });
+    const remembered = (m: KvStateMachine): string[] => Array.from({ length: total }, (_, i) => `r${i + 1}`).filter((id) => m.resultOf(id) !== undefined);
+    const newest = Array.from({ length: capacity }, (_, i) => `r${total - capacity + 1 + i}`);
+    expect(remembered(machine)).toEqual(newest);
+    const restored = KvStateMachine.restore(machine.snapshot());
+    expect(remembered(restored)).toEqual(newest);
+    // The restored machine evicts in the same order as the original: the oldest first.
+    for (const m of [machine, restored]) m.apply({ op: 'put', request_id: 'fresh', key: 'k', value: 'v' }, { term: 1, lsn: total + 1 });
+    expect(remembered(restored)).toEqual(newest.slice(1));
+    expect(restored.snapshot()).toEqual(machine.snapshot());
+  });
 });
