@@ -296,8 +296,13 @@ export class Wal {
   #segmentFirst: number;
   #size: number;
   #nextLsn: number;
+  /** Appends and barriers not yet written, in LSN order. */
   #queue: (Pending | Barrier)[] = [];
-  #flushing = false;
+  /** `group`: appends written, waiting for an fdatasync that starts after their write. */
+  #unsynced: Pending[] = [];
+  #writing = false;
+  #syncing = false;
+  #synced: (() => void)[] = [];
   #failed: CivicError | null = null;
   #closed = false;
   #batches = 0;
@@ -372,7 +377,7 @@ export class Wal {
   /**
    * Appends one command. The LSN is assigned now, in call order; the promise resolves
    * only when the record is durable under the policy: after its own O_DSYNC write (`always`),
-   * after the single write + fdatasync of the group it joined (`group`), or after the
+   * after an fdatasync that began once its bytes were written (`group`), or after the
    * write alone (`none`). Records resolve in LSN order.
    * @param entry - the command
    * @returns the record as logged (with its LSN, value hash and checksum)
@@ -387,18 +392,22 @@ export class Wal {
     const { bytes, record } = encodeWalRecord(lsn, entry, nodeSha256Hex);
     return new Promise<WalRecord>((resolve, reject) => {
       this.#queue.push({ lsn, bytes, record, resolve, reject });
-      void this.#flush();
+      if (!this.#writing) void this.#writeLoop();
     });
   }
 
-  /** The flusher: one batch at a time; whatever queued meanwhile forms the next batch. */
-  async #flush(): Promise<void> {
-    if (this.#flushing) return; // the running flush picks this append up as its next group
-    this.#flushing = true;
+  /**
+   * Stage 1, the writer: one pwrite per batch, batches strictly in LSN order. Under
+   * `group` a written batch joins `#unsynced` and the writer goes straight on to the next
+   * batch, so the next group is written while the previous fdatasync is still running.
+   */
+  async #writeLoop(): Promise<void> {
+    this.#writing = true;
     try {
       while (this.#queue.length > 0 && this.#failed === null) {
         const head = this.#queue[0]!;
         if (!('lsn' in head)) {
+          await this.#settled(); // a barrier sees every earlier record durable
           this.#queue.shift();
           await head.run();
           continue;
@@ -410,12 +419,44 @@ export class Wal {
           this.#fail(error, batch);
           return;
         }
-        // Resolve in LSN order, synchronously, so callers continue in LSN order.
-        for (const p of batch) p.resolve(p.record);
+        if (this.#failed !== null) {
+          for (const p of batch) p.reject(this.#failed); // the sync stage failed meanwhile
+        } else if (this.#policy === 'group') {
+          this.#unsynced.push(...batch);
+          if (!this.#syncing) void this.#syncLoop();
+        } else {
+          for (const p of batch) p.resolve(p.record); // `always`: O_DSYNC write; `none`: written
+        }
       }
     } finally {
-      this.#flushing = false;
-      if (this.#queue.length === 0) for (const wake of this.#idle.splice(0)) wake();
+      this.#writing = false;
+      this.#wakeIfIdle();
+    }
+  }
+
+  /**
+   * Stage 2, `group` only: one fdatasync at a time, each covering every batch written
+   * before it began. Whatever is written while it runs waits for the next one, so the
+   * groups size themselves to the disk: the slower the fdatasync, the more it covers.
+   */
+  async #syncLoop(): Promise<void> {
+    this.#syncing = true;
+    try {
+      while (this.#unsynced.length > 0 && this.#failed === null) {
+        const covered = this.#unsynced.splice(0);
+        try {
+          await fdatasyncFd(this.#fd);
+        } catch (error) {
+          this.#fail(error, covered);
+          return;
+        }
+        this.#syncs++;
+        // Resolve in LSN order, synchronously, so callers continue in LSN order.
+        for (const p of covered) p.resolve(p.record);
+      }
+    } finally {
+      this.#syncing = false;
+      this.#wakeIfIdle();
     }
   }
 
@@ -432,7 +473,7 @@ export class Wal {
     return batch;
   }
 
-  /** One pwrite at the segment's end, made durable: O_DSYNC (`always`), one fdatasync (`group`), or not at all (`none`). */
+  /** One pwrite at the segment's end; under `always` the O_DSYNC flag makes it the durability point too. */
   async #writeBatch(batch: readonly Pending[]): Promise<void> {
     let bytes: Uint8Array;
     if (batch.length === 1) {
@@ -457,21 +498,37 @@ export class Wal {
     }
     this.#size = position + bytes.length;
     this.#batches++;
-    if (this.#policy === 'group') {
-      await fdatasyncFd(this.#fd); // one fdatasync for the whole group
-      this.#syncs++;
-    } else if (this.#policy === 'always') {
-      this.#syncs++; // the O_DSYNC pwrite above was the sync
-    }
+    if (this.#policy === 'always') this.#syncs++; // the O_DSYNC pwrite above was the sync
   }
   // #endregion wal-append
 
-  /** Fails the log: this batch and every queued append reject; later appends get E_WAL_CLOSED. */
+  /**
+   * Fails the log: this batch, every written-but-unsynced and every queued append reject
+   * (indefinite: their bytes may or may not be on disk); later appends get E_WAL_CLOSED.
+   */
   #fail(cause: unknown, batch: readonly Pending[]): void {
     const detail = cause instanceof Error ? cause.message : String(cause);
     this.#failed = fail('E_WAL_IO', `Cannot make the log durable: ${detail}`);
     for (const p of batch) p.reject(this.#failed);
+    for (const p of this.#unsynced.splice(0)) p.reject(this.#failed);
     for (const item of this.#queue.splice(0)) if ('lsn' in item) item.reject(this.#failed);
+  }
+
+  /** True when nothing is queued, being written or waiting for its fdatasync. */
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#unsynced.length === 0 && !this.#writing && !this.#syncing;
+  }
+
+  /** Wakes {@link drain} callers, and a barrier waiting for the sync stage, once work has settled. */
+  #wakeIfIdle(): void {
+    if (this.#unsynced.length === 0 && !this.#syncing) for (const wake of this.#synced.splice(0)) wake();
+    if (this.#isIdle()) for (const wake of this.#idle.splice(0)) wake();
+  }
+
+  /** Resolves once every written record is durable (no fdatasync running or owed). */
+  #settled(): Promise<void> {
+    if (this.#unsynced.length === 0 && !this.#syncing) return Promise.resolve();
+    return new Promise((resolve) => this.#synced.push(resolve));
   }
 
   /** Runs `work` between batches (after every earlier append is durable, before any later one is written). */
@@ -479,7 +536,7 @@ export class Wal {
     if (this.#closed || this.#failed !== null) return Promise.reject(fail('E_WAL_CLOSED', `Cannot use ${this.#dir}: the log is closed`));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run: () => work().then(resolve, reject) });
-      void this.#flush();
+      if (!this.#writing) void this.#writeLoop();
     });
   }
 
@@ -533,7 +590,7 @@ export class Wal {
 
   /** Resolves once every append made so far has settled. */
   drain(): Promise<void> {
-    if (this.#queue.length === 0 && !this.#flushing) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
