@@ -20,3 +20,5 @@ export * from './hashing.ts';
 export * from './signing.ts';
 export * from './kv.ts';
 export * from './wal.ts';
+export * from './replication.ts';
+export * from './election.ts';
