@@ -46,6 +46,22 @@ describe('RaftStorage', () => {
     await storage.close();
   });
 
+  it('waits for an fdatasync when term, vote or entries change, and not when only the commit index moves', async () => {
+    const dir = workspace.fresh('must-sync');
+    const { storage } = await RaftStorage.open(dir);
+    await storage.save(ready([entry(1, 2)], { term: 2, vote: 'n1', commit: 0 }));
+    const synced = storage.stats.syncs;
+    expect(synced).toBe(1);
+    await storage.save(ready([], { term: 2, vote: 'n1', commit: 1 })); // commit only: resolves before its sync
+    expect(storage.stats.syncs).toBe(synced);
+    await storage.save(ready([], { term: 3, vote: null, commit: 1 })); // a new term must be durable first
+    expect(storage.stats.syncs).toBeGreaterThan(synced);
+    await storage.close();
+    const again = await RaftStorage.open(dir);
+    expect(again.restore.hardState).toEqual({ term: 3, vote: null, commit: 1 });
+    await again.storage.close();
+  });
+
   it('replaces the stored suffix when an entry at or below the last index is saved', async () => {
     const dir = workspace.fresh('suffix');
     const { storage } = await RaftStorage.open(dir);

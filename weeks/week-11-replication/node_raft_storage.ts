@@ -241,8 +241,13 @@ export class RaftStorage {
    * first, then a marker), the entries, the hard state. Every record is appended before the
    * first await, so the whole Ready rides WAL group commit: appends made in one synchronous
    * turn share one write and one fdatasync (under load, the group being formed).
+   *
+   * A Ready whose only change is a higher commit index is logged but not waited for (etcd's
+   * `MustSync` rule): the commit index is a fact the majority already holds, and a node that
+   * restarts with an older one learns it again from the leader. Term, vote and entries are
+   * always durable before this resolves.
    * @param ready - the hard state, entries and snapshot to persist (other fields ignored)
-   * @returns once all of it is durable
+   * @returns once all of it that must be durable is
    * @throws CivicError `E_WAL_IO` (indefinite) when the disk failed; the log then refuses
    *   every later save (`E_WAL_CLOSED`) until reopened
    */
@@ -250,15 +255,27 @@ export class RaftStorage {
     const records: WalEntry[] = [];
     if (ready.snapshot !== null) records.push(markerRecord(await this.#writeSnapshotFile(ready.snapshot)));
     for (const entry of ready.entries) records.push(entryRecord(entry));
+    const mustSync = records.length > 0 || (ready.hardState !== null && !this.#commitOnly(ready.hardState));
     if (ready.hardState !== null) records.push(hardStateRecord(ready.hardState));
     if (records.length === 0) return;
     for (const record of records) this.#mirror(record); // throws on a hole before anything is written
     const appended = records.map((record) => this.#wal.append(record));
     this.#saves++;
     this.#records += records.length;
-    await Promise.all(appended);
+    if (mustSync) {
+      await Promise.all(appended);
+    } else {
+      // A failure here fails the WAL, and the next save that must sync throws E_WAL_CLOSED.
+      for (const p of appended) p.catch(() => undefined);
+    }
   }
   // #endregion storage-save
+
+  /** True when `next` differs from the stored hard state in its commit index alone. */
+  #commitOnly(next: HardState): boolean {
+    const stored = this.#state.hardState;
+    return next.term === stored.term && next.vote === stored.vote;
+  }
 
   /**
    * Compacts the log up to a snapshot the application took: writes the snapshot file

@@ -34,7 +34,7 @@ import type { EnvelopeVerifier, KeyRing, SyncSigner } from '../../lib/signing.ts
 import { RaftStorage } from './node_raft_storage.ts';
 import { PeerTransport, type PeerAddress } from './node_peer_transport.ts';
 import { RaftNode } from './raft.ts';
-import type { Entry, NodeId, Ready, Snapshot, SoftState } from './raft_types.ts';
+import type { Entry, Message, NodeId, Ready, Snapshot, SoftState } from './raft_types.ts';
 import {
   encodeReply, isStatusRequest, stampReply, type NotLeaderReply, type ReplicaRefusal, type ReplicaReply, type StatusReply,
 } from './replica_protocol.ts';
@@ -100,6 +100,11 @@ export class KvApp implements ReplicatedApp {
   stateHash(): string {
     return sha256Hex(this.#machine.snapshot());
   }
+}
+
+/** A leader's outgoing replication (appends and snapshots), which may leave before its own save. */
+function isReplication(message: Message): boolean {
+  return message.type === 'append' || message.type === 'snapshot';
 }
 
 /** Options of {@link Replica.start}. */
@@ -283,13 +288,19 @@ export class Replica {
    * long as the core has something. Whatever arrives while a save is in flight (proposals,
    * messages, ticks) accumulates in the core and leaves in the next Ready together: many
    * proposals share one save and one append message per follower.
+   *
+   * One exception to "persist, then send": a leader's appends and snapshots leave before
+   * its own fdatasync, so its disk write and its followers' run at the same time (Raft
+   * §10.2.1). That is safe because the core counts the leader's own copy toward a majority
+   * only after `advance`, i.e. after the save. Acknowledgements and votes always wait.
    */
   async #loop(): Promise<void> {
     try {
       while (this.#stopped === null && this.#node.hasReady()) {
         const ready = this.#node.ready();
-        await this.#storage.save(ready); // 1. durable before anyone hears of it
-        for (const message of ready.messages) this.#transport.send(message); // 2.
+        for (const message of ready.messages) if (isReplication(message)) this.#transport.send(message); // 0.
+        await this.#storage.save(ready); // 1. durable before anyone hears an answer from us
+        for (const message of ready.messages) if (!isReplication(message)) this.#transport.send(message); // 2.
         if (ready.snapshot !== null) this.#installSnapshot(ready.snapshot); // 3. a leader's snapshot first,
         for (const entry of ready.committed) this.#apply(entry); //    then the entries after it
         if (ready.softState !== null) this.#roleChanged(ready.softState);
