@@ -36,6 +36,8 @@ type Script = (node: string, nth: number, command: Record<string, unknown>) => A
 interface FakeCluster {
   readonly addresses: Record<string, string>;
   readonly received: Received[];
+  /** Connections each node accepted. */
+  readonly accepted: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -52,8 +54,10 @@ async function fakeCluster(names: readonly string[], script: Script): Promise<Fa
   const sockets = new Set<Socket>();
   const addresses: Record<string, string> = {};
   const counts = new Map<string, number>();
+  const accepted = new Map<string, number>();
   for (const name of names) {
     const server = createServer((socket) => {
+      accepted.set(name, (accepted.get(name) ?? 0) + 1);
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {});
@@ -68,7 +72,7 @@ async function fakeCluster(names: readonly string[], script: Script): Promise<Fa
           try {
             ({ envelope, payload } = await verifier.verify(frame));
           } catch (error) {
-            socket.end(encodeFrame(canonicalBytes({ ok: false, request_id: null, code: (error as { code: string }).code, message: 'refused', term: 1, node: name })));
+            socket.write(encodeFrame(canonicalBytes({ ok: false, request_id: null, code: (error as { code: string }).code, message: 'refused', term: 1, node: name })));
             return;
           }
         }
@@ -79,7 +83,7 @@ async function fakeCluster(names: readonly string[], script: Script): Promise<Fa
         const answer = script(name, nth, command);
         if (answer === 'hang') return;
         if (answer === 'close') socket.destroy();
-        else socket.end(encodeFrame(answer instanceof Uint8Array ? answer : canonicalBytes(answer)));
+        else socket.write(encodeFrame(answer instanceof Uint8Array ? answer : canonicalBytes(answer))); // kept open, as a replica does
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,7 +91,7 @@ async function fakeCluster(names: readonly string[], script: Script): Promise<Fa
     servers.push(server);
   }
   const cluster: FakeCluster = {
-    addresses, received,
+    addresses, received, accepted,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -111,6 +115,18 @@ function ok(command: Record<string, unknown>, node: string, term: number): Recor
 const put = { op: 'put', request_id: 'req-42', key: 'k', value: 'v' } as const;
 
 describe('ClusterClient', () => {
+  it('sends one request after another on one kept connection, and opens a new one after a failure', async () => {
+    const cluster = await fakeCluster(['n1'], (node, nth, command) => (nth === 3 ? 'close' : ok(command, node, 1)));
+    const c = client(cluster);
+    for (const id of ['a1', 'a2']) expect((await c.send({ ...put, request_id: id })).reply).toMatchObject({ ok: true });
+    expect(cluster.accepted.get('n1')).toBe(1);
+    const third = await c.send({ ...put, request_id: 'a3' }); // the node drops it, the retry reconnects
+    expect(third.reply).toMatchObject({ ok: true });
+    expect(third.trace.map((t) => t.code)).toEqual(['E_NET_CLOSED', null]);
+    expect(cluster.accepted.get('n1')).toBe(2);
+    c.close();
+  });
+
   it('follows E_RAFT_NOT_LEADER to the hinted node at once and gets the answer there', async () => {
     let cluster: FakeCluster;
     cluster = await fakeCluster(['n1', 'n2', 'n3'], (node, _nth, command) => node === 'n3'

@@ -170,6 +170,9 @@ export function parseClusterReply(bytes: Uint8Array, from: string): ClusterReply
   return r as unknown as ClusterReply;
 }
 
+/** Idle connections kept per node: enough for the concurrency one client process drives. */
+const MAX_IDLE_PER_NODE = 128;
+
 /** Sends KV commands to a replica cluster, retrying by the week 12 rule and fencing deposed leaders. */
 export class ClusterClient {
   readonly #nodes: readonly string[];
@@ -186,6 +189,8 @@ export class ClusterClient {
   readonly #fence = new TermFence();
   /** The node that last answered ok: the first one tried next time. */
   #leader: string | undefined;
+  /** Connections that answered and wait for the next request, per node. */
+  readonly #idle = new Map<string, Socket[]>();
 
   /** @param options - the cluster, the signer, and the injectable budget, time and randomness */
   constructor(options: ClusterClientOptions) {
@@ -225,8 +230,10 @@ export class ClusterClient {
     let node = this.#leader ?? (this.#nodes[0] as string);
     for (;;) {
       const attemptStart = this.#clock.now();
+      // #region fresh-envelope
       // A fresh envelope per attempt: a resent one would be refused by the node's replay cache.
       const frame = isKvCommand(command) ? await this.#signed(requestId, payload) : payload;
+      // #endregion fresh-envelope
       let reply: ClusterReply | null = null;
       let error: unknown = null;
       try {
@@ -272,20 +279,27 @@ export class ClusterClient {
 
   // #region exchange
   /**
-   * One frame out, one frame back, on a fresh connection.
+   * One frame out, one frame back, on an idle connection to `node` kept from an earlier
+   * exchange (one request at a time on each) or a fresh one. A connection that answered is
+   * kept for the next exchange, unref'd so it never holds the process open; any failure
+   * destroys it.
    * @throws {@link CivicError} `E_NET_REFUSED`/`E_NET_UNREACHABLE`/`E_NET_CONNECT_TIMEOUT`
    *   (definite), `E_NET_RESET`/`E_NET_CLOSED`/`E_NET_TIMEOUT` (indefinite), `E_FRAME_OVERSIZE`
    */
   #exchange(node: string, frame: Uint8Array, replyTimeoutMs: number): Promise<Uint8Array> {
     const address = parseNodeAddress(node);
     return new Promise<Uint8Array>((resolve, reject) => {
-      const socket: Socket = connect({ host: address.host, port: address.port, noDelay: true });
+      const kept = this.#takeIdle(node);
+      const socket: Socket = kept ?? connect({ host: address.host, port: address.port, noDelay: true });
       const decoder = new FrameDecoder({ maxFrameBytes: MAX_KV_FRAME_BYTES });
-      let connected = false;
+      let connected = kept !== undefined;
       let timer: Timer;
-      const finish = (outcome: () => void): void => {
+      const release = (): void => {
         clearTimeout(timer);
         socket.removeAllListeners();
+      };
+      const finish = (outcome: () => void): void => {
+        release();
         socket.on('error', () => {}); // late errors of a socket we are done with
         socket.destroy();
         outcome();
@@ -294,12 +308,11 @@ export class ClusterClient {
         clearTimeout(timer);
         timer = setTimeout(() => finish(() => reject(error())), ms);
       };
-      arm(this.#connectTimeoutMs, () => failNetwork('E_NET_CONNECT_TIMEOUT', `Cannot connect to ${formatAddress(address)}: no answer within ${this.#connectTimeoutMs} ms`));
-      socket.once('connect', () => {
+      const send = (): void => {
         connected = true;
         arm(replyTimeoutMs, () => failNetwork('E_NET_TIMEOUT', `Cannot get reply from ${formatAddress(address)}: none within ${replyTimeoutMs} ms`));
         socket.write(encodeFrame(frame, MAX_KV_FRAME_BYTES));
-      });
+      };
       socket.on('data', (chunk: Uint8Array) => {
         let frames: Uint8Array[];
         try {
@@ -309,11 +322,63 @@ export class ClusterClient {
           return;
         }
         const [reply] = frames;
-        if (reply !== undefined) finish(() => resolve(reply));
+        if (reply === undefined) return;
+        if (frames.length > 1 || decoder.pendingBytes > 0) {
+          finish(() => resolve(reply)); // more than one answer to one request: do not reuse
+          return;
+        }
+        release();
+        this.#keepIdle(node, socket);
+        resolve(reply);
       });
       socket.on('error', (error) => finish(() => reject(connectError(error, address, connected ? 'io' : 'connect'))));
       socket.on('close', () => finish(() => reject(failNetwork('E_NET_CLOSED', `Cannot get reply from ${formatAddress(address)}: it closed the connection first`))));
+      if (kept !== undefined) {
+        socket.ref();
+        send();
+      } else {
+        arm(this.#connectTimeoutMs, () => failNetwork('E_NET_CONNECT_TIMEOUT', `Cannot connect to ${formatAddress(address)}: no answer within ${this.#connectTimeoutMs} ms`));
+        socket.once('connect', send);
+      }
     });
+  }
+
+  /** An idle, open connection to `node`, or undefined. */
+  #takeIdle(node: string): Socket | undefined {
+    const idle = this.#idle.get(node);
+    for (let socket = idle?.pop(); socket !== undefined; socket = idle?.pop()) {
+      if (!socket.destroyed && socket.readyState === 'open') {
+        socket.removeAllListeners();
+        return socket;
+      }
+    }
+    return undefined;
+  }
+
+  /** Keeps a connection that just answered, unless enough are idle already; a peer close while idle drops it. */
+  #keepIdle(node: string, socket: Socket): void {
+    const idle = this.#idle.get(node) ?? [];
+    this.#idle.set(node, idle);
+    if (idle.length >= MAX_IDLE_PER_NODE) {
+      socket.destroy();
+      return;
+    }
+    socket.unref();
+    const drop = (): void => {
+      socket.destroy();
+      const at = idle.indexOf(socket);
+      if (at >= 0) idle.splice(at, 1);
+    };
+    socket.once('close', drop);
+    socket.once('end', drop); // the node half-closed it: it will take no more requests
+    socket.once('error', drop);
+    socket.once('data', drop); // nothing may arrive on an idle connection
+    idle.push(socket);
+  }
+
+  /** Closes every idle connection (a client about to be dropped; in-flight requests finish on their own). */
+  close(): void {
+    for (const idle of this.#idle.values()) for (const socket of idle.splice(0)) socket.destroy();
   }
   // #endregion exchange
 }
