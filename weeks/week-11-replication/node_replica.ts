@@ -137,7 +137,7 @@ export interface ReplicaOptions {
   readonly electionTicks?: number;
   /** Heartbeat interval, in ticks. Default 3. */
   readonly heartbeatTicks?: number;
-  /** Take a snapshot and compact every this many applied entries. Default 1000. */
+  /** Take a snapshot and compact every this many applied entries. Default 10000 (a snapshot serializes the whole state, so it must stay rare next to the writes it covers). */
   readonly snapshotEvery?: number;
   /** A proposal not applied within this many ms is answered `E_RAFT_UNCERTAIN`. Default 5000. */
   readonly commitTimeoutMs?: number;
@@ -348,7 +348,7 @@ export class Replica {
   }
 
   async #maybeCompact(ready: Ready): Promise<void> {
-    if (ready.committed.length === 0 || this.#sinceSnapshot < (this.#options.snapshotEvery ?? 1000)) return;
+    if (ready.committed.length === 0 || this.#sinceSnapshot < (this.#options.snapshotEvery ?? 10_000)) return;
     const snapshot: Snapshot = { ...this.#lastApplied, data: this.#app.snapshot() };
     await this.#storage.compact(snapshot);
     this.#node.compact(snapshot);
