@@ -15,6 +15,6 @@ export {
 export type {
   WalErrorCode,
   WalOp, WalEntry, WalRecord, EncodedWalRecord, ScanDamage, ScanResult,
-  FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats,
+  AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats,
   CrashPoint, DurableKvHooks, DurableKvOptions, DurableRecovery, CheckpointReport,
 } from '../weeks/week-10-wal/mod.ts';

@@ -11,7 +11,7 @@ export { RECORD_HEADER_BYTES as WAL_FRAME_HEADER_BYTES, encodeWalRecord, scanWal
 export type { WalOp, WalEntry, WalRecord, EncodedWalRecord, ScanDamage, ScanResult } from './record.ts';
 export { entryOfCommand, commandOfRecord } from './command_log.ts';
 export { FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine } from './node_wal.ts';
-export type { FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats } from './node_wal.ts';
+export type { AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats } from './node_wal.ts';
 export { DurableKv } from './node_durable_kv.ts';
 export type { CrashPoint, DurableKvHooks, DurableKvOptions, DurableRecovery, CheckpointReport } from './node_durable_kv.ts';
 export { DURABLE_KV_COMMANDS, WAL_COMMANDS, WEEK10_CLI } from './node_wal_cli.ts';

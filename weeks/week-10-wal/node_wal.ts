@@ -109,8 +109,21 @@ interface Pending {
   readonly lsn: number;
   readonly bytes: Uint8Array;
   readonly record: WalRecord;
+  /** `durable: false`: needs no fdatasync of its own (see {@link AppendOptions}). */
+  readonly lazy: boolean;
   readonly resolve: (record: WalRecord) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** How one record is appended. */
+export interface AppendOptions {
+  /**
+   * `false`: under `group`, resolve once the record is written (and every earlier record
+   * has resolved), without an fdatasync of its own; the next fdatasync, whoever asks for it,
+   * makes it durable. For a record whose loss in a crash is harmless, such as a Raft commit
+   * index, which a restarted node learns again. Default true.
+   */
+  readonly durable?: boolean;
 }
 
 /** A barrier in the append queue (rotation), run between batches. */
@@ -380,18 +393,19 @@ export class Wal {
    * after an fdatasync that began once its bytes were written (`group`), or after the
    * write alone (`none`). Records resolve in LSN order.
    * @param entry - the command
+   * @param options - `durable: false` to skip the record's own fdatasync ({@link AppendOptions})
    * @returns the record as logged (with its LSN, value hash and checksum)
    * @throws CivicError `E_WAL_IO` (indefinite) when the write or fdatasync failed;
    *   `E_WAL_CLOSED` when the log is closed or failed before this call
    */
-  append(entry: WalEntry): Promise<WalRecord> {
+  append(entry: WalEntry, options: AppendOptions = {}): Promise<WalRecord> {
     if (this.#closed || this.#failed !== null) {
       return Promise.reject(fail('E_WAL_CLOSED', `Cannot append to ${this.#dir}: the log is ${this.#closed ? 'closed' : 'failed'}`));
     }
     const lsn = this.#nextLsn++;
     const { bytes, record } = encodeWalRecord(lsn, entry, nodeSha256Hex);
     return new Promise<WalRecord>((resolve, reject) => {
-      this.#queue.push({ lsn, bytes, record, resolve, reject });
+      this.#queue.push({ lsn, bytes, record, lazy: options.durable === false, resolve, reject });
       this.#kick();
     });
   }
@@ -449,19 +463,22 @@ export class Wal {
    * Stage 2, `group` only: one fdatasync at a time, each covering every batch written
    * before it began. Whatever is written while it runs waits for the next one, so the
    * groups size themselves to the disk: the slower the fdatasync, the more it covers.
+   * Records appended with `durable: false` resolve in their turn and never start one.
    */
   async #syncLoop(): Promise<void> {
     this.#syncing = true;
     try {
       while (this.#unsynced.length > 0 && this.#failed === null) {
         const covered = this.#unsynced.splice(0);
-        try {
-          await fdatasyncFd(this.#fd);
-        } catch (error) {
-          this.#fail(error, covered);
-          return;
-        }
-        this.#syncs++;
+        if (covered.some((p) => !p.lazy)) {
+          try {
+            await fdatasyncFd(this.#fd);
+          } catch (error) {
+            this.#fail(error, covered);
+            return;
+          }
+          this.#syncs++;
+        } // else: only records that asked for no fdatasync of their own, all written
         // Resolve in LSN order, synchronously, so callers continue in LSN order.
         for (const p of covered) p.resolve(p.record);
       }

@@ -85,6 +85,24 @@ describe('Wal', () => {
     expect(recovery.records.length).toBe(64);
   });
 
+  it('appends a durable: false record with no fdatasync of its own, in lsn order behind durable ones', async () => {
+    const dir = workspace.fresh('lazy');
+    const { wal } = await Wal.open(dir, { fsync: 'group' });
+    await wal.append(entry(0), { durable: false });
+    expect(wal.stats).toMatchObject({ batches: 1, syncs: 0 });
+    const order: number[] = [];
+    const durable = wal.append(entry(1)).then((r) => order.push(r.lsn));
+    await Promise.resolve(); // the next turn: written after the durable one, in a batch of its own
+    const lazy = wal.append(entry(2), { durable: false }).then((r) => order.push(r.lsn));
+    await Promise.all([durable, lazy]);
+    expect(order).toEqual([2, 3]);
+    expect(wal.stats.syncs).toBe(1);
+    await wal.close();
+    const { wal: again, recovery } = await Wal.open(dir, { fsync: 'group' });
+    expect(recovery.records.map((r) => r.lsn)).toEqual([1, 2, 3]);
+    await again.close();
+  });
+
   it('always makes every append its own synced write; none syncs nothing', async () => {
     for (const [policy, syncs] of [['always', 10], ['none', 0]] as const) {
       const { wal } = await Wal.open(workspace.fresh(policy), { fsync: policy });

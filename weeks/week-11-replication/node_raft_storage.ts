@@ -259,13 +259,14 @@ export class RaftStorage {
     if (ready.hardState !== null) records.push(hardStateRecord(ready.hardState));
     if (records.length === 0) return;
     for (const record of records) this.#mirror(record); // throws on a hole before anything is written
-    const appended = records.map((record) => this.#wal.append(record));
+    const appended = records.map((record) => this.#wal.append(record, { durable: mustSync }));
     this.#saves++;
     this.#records += records.length;
     if (mustSync) {
       await Promise.all(appended);
     } else {
-      // A failure here fails the WAL, and the next save that must sync throws E_WAL_CLOSED.
+      // Written soon, durable with the next fdatasync anyone asks for; a failure fails the
+      // WAL, and the next save that must sync throws E_WAL_CLOSED.
       for (const p of appended) p.catch(() => undefined);
     }
   }
