@@ -242,6 +242,7 @@ export class RaftNode {
     return { ok: true, index: entry.index, term: entry.term };
   }
 
+  // #region raft-term-rule
   /**
    * Takes one message from a peer. A message with a higher term first makes this node a
    * follower of that term; a request with a lower term is answered with the current term
@@ -282,6 +283,7 @@ export class RaftNode {
       this.#send({ type: 'vote_reply', from: this.id, to: message.from, term: this.#term, granted: false });
     }
   }
+  // #endregion raft-term-rule
 
   // #region raft-vote-rule
   #handleVote(m: VoteRequest): void {
