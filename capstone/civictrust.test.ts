@@ -11,7 +11,7 @@ describe('loadCli', () => {
   it('gives every noun of the whole CLI the very same group object, alone or with its neighbours', async () => {
     const whole = await loadCli(['--help']);
     const nouns = whole.groups.map((group) => group.noun);
-    expect(nouns).toEqual(['log', 'echo', 'server', 'http', 'pool', 'overload', 'hash', 'key', 'envelope', 'node', 'kv', 'wal']);
+    expect(nouns).toEqual(['log', 'echo', 'server', 'http', 'pool', 'overload', 'hash', 'key', 'envelope', 'node', 'kv', 'wal', 'lin', 'cluster']);
     for (const group of whole.groups) {
       const one = await loadCli([group.noun, 'anything']);
       expect(one.groups, group.noun).toContain(group);
@@ -21,7 +21,7 @@ describe('loadCli', () => {
 
   it('loads the whole CLI for top-level flags and unknown nouns, so help lists everything and errors list the choices', async () => {
     for (const argv of [[], ['--version'], ['nonsense', 'verb']]) {
-      expect((await loadCli(argv)).groups).toHaveLength(12);
+      expect((await loadCli(argv)).groups).toHaveLength(14);
     }
   });
 

@@ -55,14 +55,32 @@ async function kvAndWal(): Promise<Loaded> {
   return { groups: [w.DURABLE_KV_COMMANDS, w.WAL_COMMANDS], catalogs: [...echo.catalogs, ...signing.catalogs, k.KV_ERRORS, w.WAL_ERRORS] };
 }
 
+/** Week 11's linearizability checker (`lin check`); it reads history files only. */
+async function linearizability(): Promise<Loaded> {
+  const r = await import('../lib/replication.ts');
+  return { groups: [r.LIN_COMMANDS], catalogs: [r.LIN_ERRORS] };
+}
+
+/**
+ * The replica cluster (weeks 11 and 12 on weeks 8–10): the launcher and its client
+ * commands; a replica's refusal may carry any code of the barrels it runs on.
+ */
+async function cluster(): Promise<Loaded> {
+  const [store, r, e, c] = await Promise.all([kvAndWal(), import('../lib/replication.ts'), import('../lib/election.ts'), import('./cluster/mod.ts')]);
+  return {
+    groups: [c.CLUSTER_COMMANDS],
+    catalogs: [...store.catalogs, r.REPLICATION_ERRORS, r.REPLICA_ERRORS, r.LIN_ERRORS, e.ELECTION_ERRORS, c.CLUSTER_ERRORS],
+  };
+}
+
 /** Everything, in the order the top-level help lists it. */
 async function everything(): Promise<Loaded> {
-  const [echo, server, poolOverload, signing, store, node] = await Promise.all([
-    framing(), serverAndHttp(), poolAndOverload(), hashingAndSigning(), kvAndWal(), import('./node/mod.ts'),
+  const [echo, server, poolOverload, signing, store, node, lin, replicas] = await Promise.all([
+    framing(), serverAndHttp(), poolAndOverload(), hashingAndSigning(), kvAndWal(), import('./node/mod.ts'), linearizability(), cluster(),
   ]);
   return {
-    groups: [LOG_COMMANDS, ...echo.groups, ...server.groups, ...poolOverload.groups, ...signing.groups, node.NODE_COMMANDS, ...store.groups],
-    catalogs: [...new Set([...echo.catalogs, ...server.catalogs, ...poolOverload.catalogs, ...signing.catalogs, ...store.catalogs])],
+    groups: [LOG_COMMANDS, ...echo.groups, ...server.groups, ...poolOverload.groups, ...signing.groups, node.NODE_COMMANDS, ...store.groups, ...lin.groups, ...replicas.groups],
+    catalogs: [...new Set([...echo.catalogs, ...server.catalogs, ...poolOverload.catalogs, ...signing.catalogs, ...store.catalogs, ...lin.catalogs, ...replicas.catalogs])],
   };
 }
 
@@ -80,6 +98,8 @@ const LOADERS: Readonly<Record<string, () => Promise<Loaded>>> = {
   node: everything,
   kv: kvAndWal,
   wal: kvAndWal,
+  lin: linearizability,
+  cluster,
 };
 
 /**

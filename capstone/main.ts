@@ -1,15 +1,19 @@
 /**
  * `npm start`: the main job of CivicTrust, as far as the course has built it.
  *
- * Today (months 1 and 2) that is, first, the evidence trail every later component
+ * Today (months 1 to 3) that is, first, the evidence trail every later component
  * writes to: several `civictrust` processes append to one record log at once, the log
  * is read back and searched, and bad requests are refused with their documented exit
  * statuses. Then the server: the multi-client frame server starts with its `/healthz`
  * endpoint, clients echo through it, a probe's request id is found in the server's
  * log, and SIGTERM drains it. Then the signed node: a key is generated, the node
- * accepts a signed request, refuses its replay and a tampered copy, and drains. Each
- * step runs the real CLI as a child process and checks what it printed; the job exits
- * non-zero if anything differs from the contract.
+ * accepts a signed request, refuses its replay and a tampered copy, and drains. Then
+ * the replicated cluster: three replica processes elect a leader, a signed document is
+ * written through the cluster client, the leader is killed with SIGKILL, a second
+ * document is written through the new leader, both are read back, the surviving nodes'
+ * state hashes agree, and SIGTERM drains the cluster. Each step runs the real CLI as a
+ * child process and checks what it printed; the job exits non-zero if anything differs
+ * from the contract.
  * @module
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -43,7 +47,7 @@ function check(what: string, ok: boolean, detail: string): void {
 
 const dir = mkdtempSync(join(tmpdir(), 'civictrust-'));
 const log = join(dir, 'events.log');
-process.stdout.write(`CivicTrust main job (built so far: month 1: the record log, framing, the multi-client server, HTTP probes; month 2: the signed node under overload control)\nworkspace: ${dir}\n\n`);
+process.stdout.write(`CivicTrust main job (built so far: month 1: the record log, framing, the multi-client server, HTTP probes; month 2: the signed node under overload control; month 3: the replicated KV cluster with failover)\nworkspace: ${dir}\n\n`);
 
 process.stdout.write('1. Four services append to one log at the same time\n');
 const services = ['registry', 'issuer', 'witness', 'verifier'];
@@ -125,6 +129,65 @@ try {
   check('each refusal is in the node\'s log with its request id and code', refusals.length === 2, refusals[0]?.slice(0, 140) ?? 'not found');
 } finally {
   node.kill('SIGKILL');
+}
+
+process.stdout.write('\n7. The replicated cluster (month 3): three replicas, a signed document, the leader SIGKILLed, failover, read back, drain\n');
+const clusterDir = join(dir, 'cluster');
+const config = join(clusterDir, 'cluster.json');
+const launcher: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'cluster', 'start', '--dir', clusterDir, '--json'], { stdio: 'pipe' });
+try {
+  const started = await new Promise<{ leader: string; nodes: { id: string; client: string }[] }>((resolve, reject) => {
+    let out = '';
+    launcher.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0] ?? '') as { leader: string; nodes: { id: string; client: string }[] });
+    });
+    launcher.once('exit', (code) => reject(new Error(`the cluster launcher exited with ${code} before a leader was elected`)));
+  });
+  check('three replica processes elect a leader', started.nodes.length === 3, `leader ${started.leader}; ${started.nodes.map((n) => `${n.id} ${n.client}`).join(', ')}`);
+  type Put = { reply: { ok: boolean; node: string; version: number; term: number } | null; trace: unknown[] };
+  /** Puts until answered: a client that gives up (exit 7, an election still running) is run again with the SAME request id. */
+  const put = async (key: string, value: string) => {
+    for (let send = 1; ; send += 1) {
+      const run = await civictrust(['cluster', 'put', key, value, '--config', config, '--request-id', `main-${key}`, '--json']);
+      if (run.code !== EXIT.unavailable || send === 3) return { code: run.code, sends: send, result: (run.stdout === '' ? { reply: null, trace: [] } : JSON.parse(run.stdout)) as Put };
+    }
+  };
+  const permit = (n: number) => JSON.stringify({ type: 'permit', id: `permit-${n}`, holder: 'A. Clerk', issued_by: 'registry' });
+  const first = await put('permit-1', permit(1));
+  // The leader that acknowledged it: on a busy machine an election may have moved leadership since the launcher printed.
+  const leader = first.result.reply?.node ?? started.leader;
+  check('a signed put of a document is acknowledged by the leader', first.code === EXIT.ok && first.result.reply?.ok === true,
+    `by ${leader}: version ${first.result.reply?.version}, term ${first.result.reply?.term}, ${first.result.trace.length} attempt(s)`);
+  const killed = await civictrust(['cluster', 'kill', leader, '--config', config]);
+  check(`cluster kill ${leader} sends SIGKILL to the leader`, killed.code === EXIT.ok, killed.stdout.trim());
+  const second = await put('permit-2', permit(2));
+  check('the next put is acknowledged by a new leader (the client follows hints, same request id)',
+    second.code === EXIT.ok && second.result.reply !== null && second.result.reply.node !== leader,
+    `by ${second.result.reply?.node} in term ${second.result.reply?.term} after ${second.result.trace.length} attempt(s)${second.sends > 1 ? ` of send ${second.sends}` : ''}`);
+  const reads = await Promise.all([1, 2].map((n) => civictrust(['cluster', 'get', `permit-${n}`, '--config', config])));
+  check('both documents read back through the log, byte for byte', reads.every((r, i) => r.code === EXIT.ok && r.stdout === `${permit(i + 1)}\n`), reads.map((r) => r.stdout.trim().slice(0, 40)).join(' | '));
+  type Status = { nodes: { id: string; status: { applied_index: number; state_hash: string } | null }[]; divergent: string[] };
+  let live: Status['nodes'] = [];
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const status = await civictrust(['cluster', 'status', '--config', config, '--json']);
+    live = (JSON.parse(status.stdout) as Status).nodes.filter((n) => n.status !== null);
+    if (live.length === 2 && live.every((n) => n.status?.state_hash === live[0]?.status?.state_hash)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  check('the two surviving nodes report the same state hash', live.length === 2 && live.every((n) => n.status?.state_hash === live[0]?.status?.state_hash),
+    live.map((n) => `${n.id} ${n.status?.state_hash.slice(0, 12)}@${n.status?.applied_index}`).join(', '));
+  launcher.kill('SIGTERM');
+  const exit = await new Promise<number | null>((resolve) => launcher.once('exit', resolve));
+  check('SIGTERM drains the cluster and the launcher exits 0', exit === 0, '');
+} finally {
+  // The nodes run in their own process group: only the launcher can stop them, so it gets SIGTERM, not SIGKILL.
+  if (launcher.exitCode === null && launcher.signalCode === null) {
+    const gone = new Promise((resolve) => launcher.once('exit', resolve));
+    launcher.kill('SIGTERM');
+    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    launcher.kill('SIGKILL');
+  }
 }
 
 process.stdout.write(`\n${failures === 0 ? 'PASS' : 'FAIL'}: main job (${failures} failure(s)). Inspect the log with:\n  node capstone/bin/civictrust.mjs log read -f ${log}\n`);

@@ -23,6 +23,10 @@ export const DEMOS = {
     file: './month_2.mjs',
     summary: 'Signed and Shielded: one node accepting only signed requests under overload control; replay, tamper, overload, Slowloris, drain',
   },
+  'month-3': {
+    file: './month_3.mjs',
+    summary: 'Many Nodes, One Truth: a 3-node replicated KV cluster under signed write load; leader SIGKILLed, failover, catch-up, duplicate, linearizability proven',
+  },
 };
 
 /** The usage text. */
