@@ -44,6 +44,15 @@ describe('decideRetry', () => {
       expect(decide([at('a:1', 'E_RAFT_NOT_LEADER', 'a:1')])).toMatchObject({ node: 'b:2', reason: 'no_hint' });
     });
 
+    it('does not follow a hint to a node this request could not reach: it tries a third node after a backoff', () => {
+      // a:1 was the leader and died; b:2 still names it because no election has finished.
+      const step = decide([at('a:1', 'E_NET_REFUSED'), at('b:2', 'E_RAFT_NOT_LEADER', 'a:1')], { random: () => 0.5 });
+      expect(step).toMatchObject({ action: 'retry', node: 'c:3', requestId: 'req-1', reason: 'stale_hint' });
+      expect((step as { delayMs: number }).delayMs).toBeGreaterThan(0);
+      const fromC = decide([at('a:1', 'E_NET_REFUSED'), at('c:3', 'E_RAFT_NOT_LEADER', 'a:1')], { random: () => 0.5 });
+      expect(fromC).toMatchObject({ action: 'retry', node: 'b:2', reason: 'stale_hint' });
+    });
+
     it('backs off once two nodes have named each other maxHintHops times in a row', () => {
       const loop = [at('a:1', 'E_RAFT_NOT_LEADER', 'b:2'), at('b:2', 'E_RAFT_NOT_LEADER', 'a:1')];
       expect(decide(loop)).toMatchObject({ node: 'a:1', delayMs: 0, reason: 'leader_hint' });

@@ -39,7 +39,7 @@ export interface ClusterRetryPolicy extends RetryPolicy {
 }
 
 /** Eight attempts within five seconds, backoff ceilings from 25 ms up to 1 s, two free hint hops. */
-export const DEFAULT_CLUSTER_RETRY_POLICY: ClusterRetryPolicy = { maxAttempts: 8, maxTotalMs: 5000, baseDelayMs: 25, maxDelayMs: 1000, maxHintHops: 2 };
+export const DEFAULT_CLUSTER_RETRY_POLICY: ClusterRetryPolicy = { maxAttempts: 16, maxTotalMs: 5000, baseDelayMs: 25, maxDelayMs: 1000, maxHintHops: 2 };
 
 /** One finished attempt, as the retry rule sees it. */
 export interface AttemptOutcome {
@@ -76,7 +76,7 @@ export interface RetryDeps {
 }
 
 /** Why the rule chose a retry. */
-export type RetryReason = 'leader_hint' | 'hint_loop' | 'no_hint' | 'unavailable' | 'indefinite';
+export type RetryReason = 'leader_hint' | 'hint_loop' | 'no_hint' | 'stale_hint' | 'unavailable' | 'indefinite';
 
 /** Why the rule stopped. */
 export type RetryStopReason = 'answered' | 'refused' | 'protocol' | 'attempts_exhausted' | 'deadline';
@@ -158,9 +158,25 @@ function usableHint(outcome: AttemptOutcome, nodes: readonly string[]): string |
   return hint !== null && hint !== outcome.node && nodes.includes(hint) ? hint : null;
 }
 
-function nextNode(node: string, nodes: readonly string[]): string {
+function nextNode(node: string, nodes: readonly string[], avoid: string | null = null): string {
   const at = nodes.indexOf(node);
-  return nodes[(at + 1) % nodes.length] as string; // an unknown node (-1) wraps to the first
+  const next = nodes[(at + 1) % nodes.length] as string; // an unknown node (-1) wraps to the first
+  return next === avoid && nodes.length > 2 ? nextNode(next, nodes) : next;
+}
+
+/**
+ * True when this request's latest attempt at `node` could not reach it (refused, reset,
+ * timed out): a hint naming it is stale — the follower still remembers a leader that died
+ * and no election has finished yet.
+ */
+function unreachable(node: string, attempts: readonly AttemptOutcome[]): boolean {
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const a = attempts[i] as AttemptOutcome;
+    if (a.node !== node) continue;
+    const kind = classifyOutcome(a.code);
+    return kind === 'retry_definite' || (kind === 'retry_indefinite' && a.code !== 'E_RAFT_UNCERTAIN');
+  }
+  return false;
 }
 
 function checkInput(input: RetryInput): AttemptOutcome {
@@ -203,6 +219,7 @@ export function decideRetry(input: RetryInput, deps: RetryDeps): RetryStep {
   if (kind === 'redirect') {
     const hint = usableHint(last, nodes);
     if (hint === null) return retry(nextNode(last.node, nodes), backoff(), 'no_hint');
+    if (unreachable(hint, attempts)) return retry(nextNode(last.node, nodes, hint), backoff(), 'stale_hint');
     let hops = 0; // redirects with a usable hint at the end of the history, this one included
     for (let i = attempts.length - 1; i >= 0; i--) {
       const a = attempts[i] as AttemptOutcome;
