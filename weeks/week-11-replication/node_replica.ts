@@ -166,6 +166,8 @@ export class Replica {
   readonly #node: RaftNode;
   readonly #storage: RaftStorage;
   readonly #app: ReplicatedApp;
+  /** The state hash and the applied index it was computed at. */
+  #hashed: { readonly index: number; readonly hash: string } | null = null;
   readonly #transport: PeerTransport;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -254,12 +256,18 @@ export class Replica {
     return this.#transport.stats;
   }
 
-  /** What `{"op":"status"}` answers. */
+  /**
+   * What `{"op":"status"}` answers. The state hash serializes the whole state (0.6 s for
+   * 20,000 keys with week 12's table), so it is computed once per applied index and
+   * reused by every poll until the next entry applies.
+   */
   status(): StatusReply {
     const node = this.#node;
+    const applied = this.#lastApplied.index;
+    if (this.#hashed?.index !== applied) this.#hashed = { index: applied, hash: this.#app.stateHash() };
     return {
       ok: true, node: this.id, role: node.role, term: node.term, leader: node.leader,
-      commit_index: node.commitIndex, applied_index: node.appliedIndex, state_hash: this.#app.stateHash(),
+      commit_index: node.commitIndex, applied_index: node.appliedIndex, state_hash: this.#hashed.hash,
     };
   }
 

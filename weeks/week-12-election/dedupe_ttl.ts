@@ -206,7 +206,7 @@ export class TtlDedupeKv implements ReplicatedApplication<TtlApplyReply> {
   readonly #ttlMs: number;
   readonly #tombstoneCapacity: number;
   readonly #hashText: TextDigest;
-  readonly #machineOptions: { readonly hashText?: TextDigest };
+  readonly #machineOptions: { readonly hashText?: TextDigest; readonly dedupeCapacity: number };
   #state: TableState;
 
   /** An empty replica at log index 0 and replicated clock 0. */
@@ -217,7 +217,9 @@ export class TtlDedupeKv implements ReplicatedApplication<TtlApplyReply> {
     this.#ttlMs = options.ttlMs;
     this.#tombstoneCapacity = capacity;
     this.#hashText = options.hashText ?? valueHash;
-    this.#machineOptions = options.hashText === undefined ? {} : { hashText: options.hashText };
+    // This table is the dedupe: week 9's own (which would hold 65,536 results more, in
+    // memory and in every snapshot) keeps a single id, the least it can.
+    this.#machineOptions = options.hashText === undefined ? { dedupeCapacity: 1 } : { hashText: options.hashText, dedupeCapacity: 1 };
     const machine = new KvStateMachine(this.#machineOptions);
     this.#state = { appliedIndex: 0, appliedTerm: 0, clockMs: 0, live: new Map(), expired: new Map(), machine };
   }
