@@ -137,7 +137,7 @@ export interface ReplicaOptions {
   readonly electionTicks?: number;
   /** Heartbeat interval, in ticks. Default 3. */
   readonly heartbeatTicks?: number;
-  /** Take a snapshot and compact every this many applied entries. Default 10000 (a snapshot serializes the whole state, so it must stay rare next to the writes it covers). */
+  /** Take a snapshot and compact every this many applied entries. Default 100,000, as etcd's snapshot count: a snapshot serializes the whole state on the event loop (1.2 s at 40,000 keys with week 12's table), so it must stay rare next to the writes it covers. */
   readonly snapshotEvery?: number;
   /** A proposal not applied within this many ms is answered `E_RAFT_UNCERTAIN`. Default 5000. */
   readonly commitTimeoutMs?: number;
@@ -356,7 +356,7 @@ export class Replica {
   }
 
   async #maybeCompact(ready: Ready): Promise<void> {
-    if (ready.committed.length === 0 || this.#sinceSnapshot < (this.#options.snapshotEvery ?? 10_000)) return;
+    if (ready.committed.length === 0 || this.#sinceSnapshot < (this.#options.snapshotEvery ?? 100_000)) return;
     const snapshot: Snapshot = { ...this.#lastApplied, data: this.#app.snapshot() };
     await this.#storage.compact(snapshot);
     this.#node.compact(snapshot);

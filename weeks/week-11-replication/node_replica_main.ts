@@ -12,7 +12,7 @@
  *
  * ```json
  * { "version": 1, "data_dir": "data", "node_keys": "keys/nodes", "client_keys": "keys/clients",
- *   "tick_ms": 10, "election_ticks": 15, "heartbeat_ticks": 3, "snapshot_every": 10000, "commit_timeout_ms": 5000,
+ *   "tick_ms": 10, "election_ticks": 15, "heartbeat_ticks": 3, "snapshot_every": 100000, "commit_timeout_ms": 5000,
  *   "nodes": [ { "id": "n1", "host": "127.0.0.1", "peer_port": 41001, "client_port": 41002,
  *                "key_dir": "keys/nodes", "proxy": { "port": 41010, "egress": { "n2": 41011, "n3": 41012 } } } ] }
  * ```
@@ -243,7 +243,7 @@ export async function writeCluster(dir: string, options: WriteClusterOptions): P
   });
   const file = {
     version: 1, data_dir: 'data', node_keys: 'keys/nodes', client_keys: 'keys/clients',
-    tick_ms: 10, election_ticks: 15, heartbeat_ticks: 3, snapshot_every: 10_000, commit_timeout_ms: 5000, ...options.tuning, nodes,
+    tick_ms: 10, election_ticks: 15, heartbeat_ticks: 3, snapshot_every: 100_000, commit_timeout_ms: 5000, ...options.tuning, nodes,
   };
   const path = join(dir, 'cluster.json');
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
