@@ -1,7 +1,8 @@
 /**
  * Replication (week 11): the pure Raft core and its Ready hand-off, the deterministic
  * simulator, the linearizability checker, WAL-backed Raft storage, the signed peer
- * transport, the replica node and process, and the fault-injecting TCP proxy.
+ * transport, the replica node and process, the fault-injecting TCP proxy, and the
+ * real-process cluster test kit.
  * @module
  */
 export { REPLICATION_ERRORS } from '../weeks/week-11-replication/mod.ts';
@@ -45,3 +46,5 @@ export {
 export type { NodeProxyConfig, NodeConfig, ClusterConfig, WriteClusterOptions, WrittenCluster, ReplicaProcessOptions } from '../weeks/week-11-replication/mod.ts';
 export { FaultProxy, nodeProxyRoutes } from '../weeks/week-11-replication/mod.ts';
 export type { ProxyRoute, ProxyState } from '../weeks/week-11-replication/mod.ts';
+export { ProcessCluster, until } from '../weeks/week-11-replication/mod.ts';
+export type { ProcessClusterOptions } from '../weeks/week-11-replication/mod.ts';

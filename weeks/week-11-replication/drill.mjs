@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Week 11 drill: three real replica processes behind fault proxies (testdata/cluster_testkit.ts).
+// Week 11 drill: three real replica processes behind fault proxies (node_process_cluster.ts).
 //
 //   1. start n1..n3, wait for one leader, print every node's status line;
 //   2. SIGKILL a follower, write 200 signed puts through the leader, restart it, poll
@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessCluster } from './testdata/cluster_testkit.ts';
+import { ProcessCluster } from './node_process_cluster.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'w11-drill-'));
 const problems = [];

@@ -1,6 +1,6 @@
 /**
  * The week 11 gate: tests named `[11.k] <claim>` for each criterion of the gate table, on
- * three real replica processes behind fault proxies (testdata/cluster_testkit.ts), on the
+ * three real replica processes behind fault proxies (node_process_cluster.ts), on the
  * pure core driven by hand, and in the deterministic simulator over many seeds, plus a
  * negative control per criterion: a broken variant, built here by subclassing or wrapping
  * the core, that the same check catches. No wall-clock assertions; every seed is in the
@@ -10,12 +10,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvPayload } from '../../lib/kv.ts';
 import { makeWorkspace, thrownCode } from '../../lib/testing.ts';
+import { ProcessCluster } from './node_process_cluster.ts';
 import { sweep } from './node_sim_cli.ts';
 import { RaftNode } from './raft.ts';
 import { RaftLog } from './raft_log.ts';
 import type { AppendRequest, AppendResponse, Entry, Message, NodeId, RaftConfig, RaftRestore, Ready } from './raft_types.ts';
 import { Simulation, type SimOptions } from './sim.ts';
-import { ProcessCluster } from './testdata/cluster_testkit.ts';
 
 const workspace = makeWorkspace('week11-gate');
 let real: ProcessCluster;

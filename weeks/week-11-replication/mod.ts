@@ -2,7 +2,8 @@
  * Week 11's public surface: the Raft replication core (pure: messages and ticks in, a
  * `Ready` out), its deterministic simulator, the linearizability checker, and the real
  * replica — WAL-backed Raft storage, signed peer transport, the replica node with its
- * client port, the process and its cluster config, and the fault-injecting TCP proxy.
+ * client port, the process and its cluster config, the fault-injecting TCP proxy, and the
+ * real-process cluster test kit.
  * `lib/replication.ts` re-exports from here and nowhere else in this folder.
  * @module
  */
@@ -47,3 +48,5 @@ export {
 export type { NodeProxyConfig, NodeConfig, ClusterConfig, WriteClusterOptions, WrittenCluster, ReplicaProcessOptions } from './node_replica_main.ts';
 export { FaultProxy, nodeProxyRoutes } from './node_fault_proxy.ts';
 export type { ProxyRoute, ProxyState } from './node_fault_proxy.ts';
+export { ProcessCluster, until } from './node_process_cluster.ts';
+export type { ProcessClusterOptions } from './node_process_cluster.ts';

@@ -10,18 +10,15 @@
  * `RaftNode`s, where a scenario can be built exactly. No wall-clock speed assertion:
  * the failover time is measured and printed, not judged.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../lib/clock.ts';
 import { seededRandom } from '../../lib/framing.ts';
-import { KvStateMachine, kvPayload, sendKvFrame, type KvRequest } from '../../lib/kv.ts';
+import { KvStateMachine, sendKvFrame, type KvRequest } from '../../lib/kv.ts';
 import {
-  checkOperations, FaultProxy, kvModel, nodeProxyRoutes, RaftNode, statusRequest, writeCluster,
-  type Entry, type KvInput, type KvOutput, type Message, type Operation, type RaftConfig, type RaftRestore, type StatusReply, type WrittenCluster,
+  checkOperations, kvModel, ProcessCluster, RaftNode, until,
+  type Entry, type KvInput, type KvOutput, type Message, type Operation, type RaftConfig, type RaftRestore, type StatusReply,
 } from '../../lib/replication.ts';
-import { encodeSignedMessage, loadSigner, NODE_BACKEND, signEnvelopeSync, type SyncSigner } from '../../lib/signing.ts';
-import { makeWorkspace, thrownCode, TSX_LOADER } from '../../lib/testing.ts';
+import { makeWorkspace, thrownCode } from '../../lib/testing.ts';
 import { ELECTION_ERRORS } from './catalog.ts';
 import { stampCommand, TtlDedupeKv, type ReplicatedEntry } from './dedupe_ttl.ts';
 import { TermFence } from './fencing.ts';
@@ -34,78 +31,32 @@ const ALL = ['n1', 'n2', 'n3'];
 /** Generous: a failover on a busy two-core machine can take a few seconds. */
 const POLICY = { maxAttempts: 40, maxTotalMs: 20_000, baseDelayMs: 20, maxDelayMs: 400, maxHintHops: 2 };
 
-let cluster: WrittenCluster;
-let signer: SyncSigner;
-const processes = new Map<string, { child: ChildProcess; exited: Promise<number | null>; stderr: () => string }>();
-const proxies = new Map<string, FaultProxy>();
+/** The real cluster (week 11's process kit running this week's entry script), started in the drill's `beforeAll`. */
+let kit: ProcessCluster;
 
-function clientPort(id: string): number {
-  return cluster.config.nodes.find((n) => n.id === id)?.client_port as number;
-}
-function address(id: string): string {
-  return `127.0.0.1:${clientPort(id)}`;
-}
-
-/** Starts node `id` and waits for its `listening` line. */
-async function startProcess(id: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, '--config', cluster.path, '--id', id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-  processes.set(id, { child, exited, stderr: () => stderr });
-  await new Promise<void>((ok, ko) => {
-    const timer = setTimeout(() => ko(new Error(`${id} did not print listening: ${stderr}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (/^listening peer=\S+ client=\S+\n/m.test(stdout)) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-    void exited.then((code) => ko(new Error(`${id} exited ${code}: ${stderr}`)));
-  });
-}
-
-async function killProcess(id: string): Promise<void> {
-  const proc = processes.get(id);
-  proc?.child.kill('SIGKILL');
-  await proc?.exited;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-}
-async function statusOf(ids: readonly string[]): Promise<StatusReply[]> {
-  return Promise.all(ids.map(async (id) => await sendKvFrame(clientPort(id), statusRequest()) as unknown as StatusReply));
-}
+// The chapter quotes the cluster regions below as they read, so they keep these short
+// names; each one only calls the kit.
 /** The one leader every node in `among` agrees on. */
-async function leader(among: readonly string[] = ALL): Promise<StatusReply> {
-  return until(async () => {
-    const all = await statusOf(among);
-    const leaders = all.filter((s) => s.role === 'leader');
-    return leaders.length === 1 && all.every((s) => s.leader === leaders[0]?.node && s.term === leaders[0]?.term) ? leaders[0] : undefined;
-  }, `one leader among ${among.join(',')}`);
+function leader(among: readonly string[] = ALL): Promise<StatusReply> {
+  return kit.leaderStatus(among);
 }
-async function converged(): Promise<StatusReply[]> {
-  return until(async () => {
-    const all = await statusOf(ALL);
-    return all.every((s) => s.state_hash === all[0]?.state_hash && s.applied_index === all[0]?.applied_index) ? all : undefined;
-  }, 'identical state hashes on all three');
+/** Polls until all three report the same state hash and applied index. */
+function converged(): Promise<StatusReply[]> {
+  return kit.converged();
 }
-function newClient(): ClusterClient {
-  return new ClusterClient({ nodes: ALL.map(address), signer, policy: POLICY, attemptTimeoutMs: 4000, connectTimeoutMs: 2000 });
+/** The client port of node `id`. */
+function clientPort(id: string): number {
+  return kit.clientPort(id);
 }
 /** One signed put frame, as a client would send it: a fresh envelope (nonce) each call. */
 function signedPut(request: KvRequest & { request_id: string }): Uint8Array {
-  const payload = kvPayload(request);
-  return encodeSignedMessage(signEnvelopeSync({ msgType: 'kv', requestId: request.request_id, payload }, signer, { clock: systemClock }), payload);
+  return kit.signed(request);
+}
+/** The fault proxy in front of each node. */
+const proxies = { get: (id: string) => kit.proxy(id) };
+/** A client over all three nodes, signing with the cluster's client key. */
+function newClient(): ClusterClient {
+  return new ClusterClient({ nodes: kit.addresses(), signer: kit.signer, policy: POLICY, attemptTimeoutMs: 4000, connectTimeoutMs: 2000 });
 }
 
 /** A put the cluster acknowledged, with the first reply it got. */
@@ -145,16 +96,11 @@ let drill: Drill;
 describe('week-12 · Leader election and idempotent retries', () => {
   describe('on three real replica processes', () => {
     beforeAll(async () => {
-      cluster = await writeCluster(workspace.fresh('cluster'), { nodes: 3, proxies: true, tuning: { commit_timeout_ms: 2000 } });
-      signer = await loadSigner(cluster.clientKeyDir, 'client', NODE_BACKEND, systemClock) as SyncSigner;
-      for (const node of cluster.config.nodes) proxies.set(node.id, await FaultProxy.start(nodeProxyRoutes(cluster.config, node.id)));
-      await Promise.all(ALL.map(startProcess));
+      kit = await ProcessCluster.start(workspace.fresh('cluster'), { nodes: 3, tuning: { commit_timeout_ms: 2000 }, main: MAIN, timeoutMs: 30_000 });
     }, 60_000);
 
     afterAll(async () => {
-      for (const { child } of processes.values()) child.kill('SIGKILL');
-      await Promise.all([...processes.values()].map((p) => p.exited));
-      for (const proxy of proxies.values()) await proxy.close();
+      await kit?.stop();
     });
 
     beforeAll(async () => {
@@ -187,16 +133,16 @@ describe('week-12 · Leader election and idempotent retries', () => {
       };
       const load = [0, 1, 2, 3].map(worker);
       try {
-        await until(async () => (acked.length >= 40 ? true : undefined), '40 acknowledged puts before the kill');
+        await until(async () => (acked.length >= 40 ? true : undefined), '40 acknowledged puts before the kill', 30_000);
         killedAt = performance.now();
-        await killProcess(old.node); // mid-load: every client has a request out or about to go
-        await until(async () => (afterKill >= 40 ? true : undefined), '40 acknowledged puts after the kill');
+        await kit.kill(old.node); // mid-load: every client has a request out or about to go
+        await until(async () => (afterKill >= 40 ? true : undefined), '40 acknowledged puts after the kill', 30_000);
       } finally {
         stop = true; // the workers end their current request and stop, even when a wait above failed
         await Promise.all(load);
       }
       console.log(`[12.1] failover: SIGKILL of leader ${old.node} (term ${old.term}) to the next acknowledged put: ${failoverMs.toFixed(0)} ms`);
-      await startProcess(old.node);
+      await kit.launch(old.node);
       const status = await converged();
       // Read every acknowledged unique key back through the log, recorded in the same history.
       const readBack = new Map<string, ClusterReply | null>();
