@@ -1,6 +1,6 @@
 /**
  * The named Raft scenarios (the well-known lab tests), each run in the deterministic
- * simulator with a fixed seed, plus a sweep over hundreds of random seeds with every
+ * simulator with a fixed seed, plus a sweep over 2000 random seeds with every
  * invariant checked and the client histories judged by the linearizability checker.
  * A failing seed is printed with the command that replays it.
  */
@@ -378,9 +378,9 @@ describe('simulation', () => {
     expect(b.ticks).toBe(a.ticks);
   });
 
-  it('keeps every invariant over 1000 random seeds (3 and 5 nodes), with linearizable client histories', () => {
+  it('keeps every invariant over 2000 random seeds (3 and 5 nodes), with linearizable client histories', () => {
     const failures: string[] = [];
-    for (let seed = 1; seed <= 1000; seed++) {
+    for (let seed = 1; seed <= 2000; seed++) {
       const nodes = seed % 5 === 0 ? 5 : 3;
       try {
         const result = runSeed(seed, { nodes, ticks: 300 });
