@@ -19,8 +19,8 @@ import {
 } from './linearizability.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 11011);
-// The vectors live beside the repository: /work/main/../shared/vectors.
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/linearizability/', import.meta.url));
+// The published vectors, copied into testdata/ with their manifest (origin, commit, licence).
+const VECTORS = fileURLToPath(new URL('./testdata/linearizability/', import.meta.url));
 const manifest = JSON.parse(readFileSync(`${VECTORS}manifest.json`, 'utf8')) as { histories: { file: string; linearizable: boolean | null }[] };
 /** Porcupine's kv logs read a never-written key as "". */
 const vectorKv = createKvModel({ initial: '' });

@@ -12,7 +12,7 @@ import { errorCodeOf, makeWorkspace } from '../../lib/testing.ts';
 import { LIN_ERRORS } from './lin_catalog.ts';
 import { LIN_COMMANDS } from './node_lin_cli.ts';
 
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/linearizability/', import.meta.url));
+const VECTORS = fileURLToPath(new URL('./testdata/linearizability/', import.meta.url));
 const SPEC: CliSpec = { name: 'civictrust', version: 'test', groups: [LIN_COMMANDS], catalog: mergeCatalogs(LOG_ERRORS, LIN_ERRORS) };
 const workspace = makeWorkspace('week11-lin');
 afterAll(() => workspace.remove());
