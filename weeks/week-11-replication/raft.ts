@@ -504,18 +504,17 @@ export class RaftNode {
     }
   }
 
-  /** Sends every follower what it is missing (new entries, or the new commit index). */
+  /**
+   * Sends every follower the entries it is missing. A follower that has them all hears of
+   * a new commit index with the next append or heartbeat, as in etcd: a message of its own
+   * for every commit would double the messages (and their signatures) per write, and
+   * nothing waits on a follower's apply — the leader answers the client.
+   */
   #broadcast(): void {
     this.#broadcastDue = false;
     for (const [to, pr] of this.#progress) {
       if (pr.state === 'probe') pr.paused = false;
       if (pr.next <= this.#log.lastIndex) this.#sendAppend(to, pr);
-      else if (pr.state !== 'snapshot') {
-        // Caught up: an empty append tells it the new commit index.
-        const prevIndex = pr.next - 1;
-        this.#send({ type: 'append', from: this.id, to, term: this.#term, prevIndex, prevTerm: this.#log.term(prevIndex) as number, entries: [], commit: this.#log.commit });
-        if (pr.state === 'probe') pr.paused = true;
-      }
     }
   }
 
