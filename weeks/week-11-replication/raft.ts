@@ -80,6 +80,8 @@ export class RaftNode {
   readonly #progress = new Map<NodeId, Progress>();
   #messages: Message[] = [];
   #broadcastDue = false;
+  /** Followers that acknowledged and still lack entries: each gets one append at the next ready(). */
+  readonly #appendDue = new Set<NodeId>();
   #persistedHardState: HardState;
   #reportedSoftState: SoftState;
 
@@ -399,12 +401,11 @@ export class RaftNode {
         pr.state = 'replicate';
         pr.next = matchIndex + 1;
       }
-      if (this.#maybeCommit()) {
-        this.#broadcast();
-        return;
-      }
+      this.#maybeCommit(); // the new commit index rides the next append or heartbeat
     }
-    if (pr.match < this.#log.lastIndex) this.#sendAppend(to, pr);
+    // What the follower still lacks leaves with the next ready(), in one append together
+    // with everything proposed meanwhile, rather than one small append per acknowledgement.
+    if (pr.match < this.#log.lastIndex) this.#appendDue.add(to);
   }
 
   // #region raft-catch-up
@@ -562,6 +563,7 @@ export class RaftNode {
   hasReady(): boolean {
     const soft = this.#reportedSoftState;
     return this.#broadcastDue
+      || this.#appendDue.size > 0
       || this.#messages.length > 0
       || this.#log.pendingSnapshot !== null
       || this.#log.unstableEntries().length > 0
@@ -577,6 +579,11 @@ export class RaftNode {
    */
   ready(): Ready {
     if (this.#broadcastDue) this.#broadcast();
+    for (const to of this.#appendDue) {
+      const pr = this.#progress.get(to);
+      if (pr !== undefined && this.#role === 'leader') this.#sendAppend(to, pr);
+    }
+    this.#appendDue.clear();
     const hard = this.#hardState();
     const soft = this.#softState();
     const prevSoft = this.#reportedSoftState;
