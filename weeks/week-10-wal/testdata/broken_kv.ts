@@ -3,11 +3,12 @@
  *
  * - `apply-first` (criterion 10.3): applies a command to the state machine, then logs it.
  *   A reader can see a value the log never got, and a crash between the two loses it.
- * - `ack-early` (criterion 10.1): applies and acknowledges at once and hands the command
- *   to the log later, like a write-back cache flushed every 200 ms, so a SIGKILL loses
- *   writes that were acknowledged. (Handing it to the log at once is not wrong enough to
- *   show: the WAL writes a whole turn's appends in one pwrite, the page cache survives
- *   SIGKILL, and the window before the write() call is too short for a drill to hit.)
+ * - `ack-early` (criterion 10.1): applies and acknowledges at once and hands the commands
+ *   to the log later, like a write-back cache flushed every 10 s (closing waits for that
+ *   flush), so a SIGKILL loses writes that were acknowledged. (Handing each to the log at
+ *   once is not wrong enough to show: the WAL writes a whole turn's appends in one pwrite,
+ *   the page cache survives SIGKILL, and the window before the write() call is too short
+ *   for a drill on a loaded machine to hit.)
  * @module
  */
 import { join } from 'node:path';
@@ -15,6 +16,9 @@ import { KvStateMachine, type KvCommand, type KvReadResult, type KvResult } from
 import { commandOfRecord, entryOfCommand } from '../command_log.ts';
 import type { CrashPoint } from '../node_durable_kv.ts';
 import { Wal, type FsyncPolicy } from '../node_wal.ts';
+
+/** How long `ack-early` holds acknowledged commands before it hands them to the log. */
+const ACK_EARLY_FLUSH_MS = 10_000;
 
 /** Which bug the store has. */
 export type BrokenMode = 'apply-first' | 'ack-early';
@@ -54,7 +58,7 @@ export class BrokenKv {
     const result = this.#machine.apply(command, { term: 0, lsn });
     if (this.#mode === 'ack-early') {
       this.#unlogged.push(command);
-      this.#flushTimer ??= setTimeout(() => this.#flushLater(), 200);
+      this.#flushTimer ??= setTimeout(() => this.#flushLater(), ACK_EARLY_FLUSH_MS);
       return result;
     }
     await this.#at('before-append', lsn);
@@ -77,10 +81,9 @@ export class BrokenKv {
   /** Not supported by the broken store. */
   async checkpoint(): Promise<void> {}
 
-  /** Closes the log (after handing it what it was owed). */
+  /** Closes the log, after the write-back flush has handed it what it was owed. */
   async close(): Promise<void> {
-    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
-    this.#flushLater();
+    while (this.#flushTimer !== null) await new Promise((resolve) => setTimeout(resolve, 50));
     await this.#wal.close();
   }
 }
