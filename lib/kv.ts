@@ -8,7 +8,7 @@
 export {
   KV_ERRORS,
   CRC32C_POLYNOMIAL, crc32c, crc32cHex,
-  RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord,
+  RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, sealCrcRecord, writeU32, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord,
   MAX_KEY_LENGTH, MAX_VALUE_BYTES, kvRequestProblem, parseKvRequest, isKvCommand,
   SNAPSHOT_SCHEMA_VERSION, SNAPSHOT_MAGIC, DEFAULT_DEDUPE_CAPACITY, valueHash, KvStateMachine, readSnapshotHeader,
   MemoryKvStore, SerialQueue,
@@ -21,6 +21,6 @@ export type {
   KvErrorCode,
   DecodedRecord, RecordDamage,
   KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult,
-  SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest,
+  ApplyContext, SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest,
   KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions, KvServeVariant, KvServeOpened, KvServeStopped,
 } from '../weeks/week-09-kv-state-machine/mod.ts';

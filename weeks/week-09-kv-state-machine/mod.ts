@@ -8,12 +8,12 @@
 export { KV_ERRORS } from './catalog.ts';
 export type { KvErrorCode } from './catalog.ts';
 export { CRC32C_POLYNOMIAL, crc32c, crc32cHex } from './crc32c.ts';
-export { RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord } from './record.ts';
+export { RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, sealCrcRecord, writeU32, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord } from './record.ts';
 export type { DecodedRecord, RecordDamage } from './record.ts';
 export { MAX_KEY_LENGTH, MAX_VALUE_BYTES, kvRequestProblem, parseKvRequest, isKvCommand } from './command.ts';
 export type { KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult } from './command.ts';
 export { SNAPSHOT_SCHEMA_VERSION, SNAPSHOT_MAGIC, DEFAULT_DEDUPE_CAPACITY, valueHash, KvStateMachine, readSnapshotHeader } from './state_machine.ts';
-export type { SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest } from './state_machine.ts';
+export type { ApplyContext, SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest } from './state_machine.ts';
 export { MemoryKvStore, SerialQueue } from './store.ts';
 export type { KvStore } from './store.ts';
 export { KV_MSG_TYPE, MAX_KV_FRAME_BYTES, kvPayload, handleKvFrame } from './protocol.ts';

@@ -57,15 +57,36 @@ const fail = errorFactory(KV_ERRORS);
  * @throws RangeError when the body is longer than {@link MAX_RECORD_BODY_BYTES}
  */
 export function encodeCrcRecord(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RECORD_HEADER_BYTES + body.length);
+  out.set(body, RECORD_HEADER_BYTES);
+  return sealCrcRecord(out);
+}
+
+/**
+ * Frames a record in place: `record` holds the body from byte 8 on, and this writes the
+ * length and the CRC32C of that body into its first 8 bytes. For a caller that built the
+ * body where the record will live (week 10 writes each WAL record straight into a shared
+ * slab), so the body is never copied.
+ * @param record - 8 bytes of room, then the body
+ * @returns `record`, framed
+ * @throws RangeError when the body is longer than {@link MAX_RECORD_BODY_BYTES}
+ */
+export function sealCrcRecord(record: Uint8Array): Uint8Array {
+  const body = record.subarray(RECORD_HEADER_BYTES);
   if (body.length > MAX_RECORD_BODY_BYTES) {
     throw new RangeError(`record body is ${body.length} bytes, above the limit of ${MAX_RECORD_BODY_BYTES}`);
   }
-  const out = new Uint8Array(RECORD_HEADER_BYTES + body.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, body.length, false);
-  view.setUint32(4, crc32c(body), false);
-  out.set(body, RECORD_HEADER_BYTES);
-  return out;
+  writeU32(record, 0, body.length);
+  writeU32(record, 4, crc32c(body));
+  return record;
+}
+
+/** Writes `value` as a u32 big-endian at `offset` (byte by byte: `record` may be a view into a larger buffer). */
+export function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value >>> 24;
+  bytes[offset + 1] = (value >>> 16) & 0xff;
+  bytes[offset + 2] = (value >>> 8) & 0xff;
+  bytes[offset + 3] = value & 0xff;
 }
 // #endregion encode-record
 

@@ -4,9 +4,11 @@
  * @module
  */
 import type { KvCommand } from '../../lib/kv.ts';
+import { ByteSlab } from './byte_slab.ts';
 import type { WalEntry, WalRecord } from './record.ts';
 
-const utf8 = new TextEncoder();
+/** Values in flight live in slab slices: a put's value bytes die with its record. */
+const VALUES = new ByteSlab();
 const text = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -19,7 +21,7 @@ export function entryOfCommand(command: KvCommand, term: number): WalEntry {
   return {
     term, op: command.op, key: command.key, request_id: command.request_id,
     if_version: command.if_version ?? null,
-    value: command.op === 'put' ? utf8.encode(command.value) : new Uint8Array(0),
+    value: command.op === 'put' ? VALUES.utf8(command.value) : new Uint8Array(0),
   };
 }
 

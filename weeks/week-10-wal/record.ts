@@ -17,7 +17,8 @@
  * @module
  */
 import { bytesEqual, canonicalBytes, fromHex, sha256, sha256Hex } from '../../lib/hashing.ts';
-import { decodeCrcRecord, encodeCrcRecord } from './_codec.ts';
+import { decodeCrcRecord, sealCrcRecord, writeU32 } from './_codec.ts';
+import { ByteSlab } from './byte_slab.ts';
 
 /** The operations a WAL record can carry (week 9's mutating KV commands). */
 export type WalOp = 'put' | 'delete';
@@ -60,9 +61,14 @@ export interface EncodedWalRecord {
 export const RECORD_HEADER_BYTES = 8;
 
 // #region wal-encode
+/** Where records are built: slices of shared slabs, not an array each (see byte_slab.ts). */
+const RECORDS = new ByteSlab();
+const utf8 = new TextEncoder();
+
 /**
  * Encodes one record: canonical JSON header + value bytes, framed with week 9's
- * `encodeCrcRecord` (length prefix and CRC32C).
+ * length prefix and CRC32C. The record is built in place (one slab slice, no copies)
+ * and then sealed with `sealCrcRecord`.
  * @param lsn - the record's log sequence number
  * @param entry - the command
  * @param hashHex - lowercase hex SHA-256 of bytes (default: the pure `@noble/hashes` one;
@@ -72,15 +78,16 @@ export const RECORD_HEADER_BYTES = 8;
 export function encodeWalRecord(lsn: number, entry: WalEntry, hashHex: (bytes: Uint8Array) => string = sha256Hex): EncodedWalRecord {
   const value_hash = hashHex(entry.value);
   const text = headerText(lsn, entry, value_hash);
-  // A plain-ASCII header is its own UTF-8: write it straight into the body, no copy.
+  // A plain-ASCII header is its own UTF-8: its length is its byte count.
   const header = text === null ? canonicalBytes({ if_version: entry.if_version, key: entry.key, lsn, op: entry.op, request_id: entry.request_id, term: entry.term, value_hash }) : null;
   const n = header === null ? (text as string).length : header.length;
-  const body = new Uint8Array(4 + n + entry.value.length);
-  new DataView(body.buffer).setUint32(0, n);
-  if (header !== null) body.set(header, 4);
-  else for (let i = 0; i < n; i++) body[4 + i] = (text as string).charCodeAt(i);
-  body.set(entry.value, 4 + n);
-  const bytes = encodeCrcRecord(body);
+  const at = RECORD_HEADER_BYTES + 4;
+  const bytes = RECORDS.take(at + n + entry.value.length);
+  writeU32(bytes, RECORD_HEADER_BYTES, n);
+  if (header !== null) bytes.set(header, at);
+  else utf8.encodeInto(text as string, bytes.subarray(at, at + n));
+  bytes.set(entry.value, at + n);
+  sealCrcRecord(bytes);
   const checksum = u32(bytes, 4);
   return { bytes, record: { term: entry.term, op: entry.op, key: entry.key, request_id: entry.request_id, if_version: entry.if_version, value: entry.value, lsn, value_hash, checksum } };
 }
