@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { thrownCode } from '../../lib/testing.ts';
 import { parseKvRequest } from './command.ts';
-import { KvStateMachine } from './state_machine.ts';
+import { KvStateMachine, valueHash } from './state_machine.ts';
 
 describe('KvStateMachine refusals', () => {
   it('refuses commands that break the contract with E_KV_COMMAND_INVALID', () => {
@@ -53,5 +53,18 @@ describe('KvStateMachine refusals', () => {
     for (const m of [machine, restored]) m.apply({ op: 'put', request_id: 'fresh', key: 'k', value: 'v' }, { term: 1, lsn: total + 1 });
     expect(remembered(restored)).toEqual(newest.slice(1));
     expect(restored.snapshot()).toEqual(machine.snapshot());
+  });
+
+  it('stores a value hash handed in by the caller as the put\'s value_hash, with no other effect on the state', () => {
+    const plain = new KvStateMachine();
+    const given = new KvStateMachine();
+    const put = { op: 'put', request_id: 'p1', key: 'k', value: 'héllo' } as const;
+    const hashed = plain.apply(put, { term: 1, lsn: 1 });
+    expect(given.apply(put, { term: 1, lsn: 1, valueHash: valueHash('héllo') })).toEqual(hashed);
+    expect(given.snapshot()).toEqual(plain.snapshot());
+    // It is trusted, not recomputed: a wrong digest would be stored (the log checks it on replay).
+    const trusting = new KvStateMachine();
+    trusting.apply(put, { term: 1, lsn: 1, valueHash: '0'.repeat(64) });
+    expect(trusting.get('k')?.value_hash).toBe('0'.repeat(64));
   });
 });

@@ -65,6 +65,20 @@ export interface KvStateMachineOptions {
   readonly hashText?: TextDigest;
 }
 
+/** Where a command sits in the log, as {@link KvStateMachine.apply} takes it. */
+export interface ApplyContext {
+  /** The term the command was logged in. */
+  readonly term: number;
+  /** Its log position: must follow the last one applied. */
+  readonly lsn: number;
+  /**
+   * The lowercase hex SHA-256 of a put's value bytes, when the caller holds it already
+   * (a WAL record carries it, checked on replay), so the value is not hashed twice. It
+   * must be that digest: the machine stores it as the value's hash.
+   */
+  readonly valueHash?: string;
+}
+
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes (see {@link KvStateMachineOptions.hashText}). */
 export type TextDigest = (text: string) => string;
 
@@ -112,12 +126,19 @@ export function valueHash(value: string): string {
 function canonicalCommand(command: KvCommand): string {
   const c = command as { readonly op: string; readonly key: string; readonly request_id: string; readonly value?: string; readonly if_version?: number };
   const fields = (c.if_version === undefined ? 3 : 4) + (c.op === 'put' ? 1 : 0);
-  if (Object.getPrototypeOf(c) !== Object.prototype || Object.keys(c).length !== fields) return canonicalize(command);
+  if (Object.getPrototypeOf(c) !== Object.prototype || ownFieldCount(c) !== fields) return canonicalize(command);
   // Validated: key and request_id are printable ASCII, the value has no lone surrogate,
   // if_version is a safe integer, whose String() form is JCS's number form.
   const guard = c.if_version === undefined ? '' : `"if_version":${String(c.if_version)},`;
   const value = c.op === 'put' ? `,"value":${escapeJsonString(c.value ?? '')}` : '';
   return `{${guard}"key":${escapeJsonString(c.key)},"op":"${c.op}","request_id":${escapeJsonString(c.request_id)}${value}}`;
+}
+
+/** The own enumerable fields of a plain object, counted without building `Object.keys`' array (once per put). */
+function ownFieldCount(object: object): number {
+  let n = 0;
+  for (const name in object) if (Object.hasOwn(object, name)) n++;
+  return n;
 }
 
 function failure(command: KvCommand, code: KvFailure['code'], message: string, version: number): KvFailure {
@@ -167,7 +188,7 @@ export class KvStateMachine {
    * @throws RangeError when `lsn` does not follow {@link appliedLsn} or `term` is not a
    *   non-negative integer (a caller bug, not bad input)
    */
-  apply(command: KvCommand, context: { readonly term: number; readonly lsn: number }): KvResult {
+  apply(command: KvCommand, context: ApplyContext): KvResult {
     const { term, lsn } = context;
     if (!Number.isSafeInteger(lsn) || lsn <= this.#appliedLsn) throw new RangeError(`lsn ${lsn} must be an integer above ${this.#appliedLsn}`);
     if (!Number.isSafeInteger(term) || term < 0) throw new RangeError(`term ${term} must be a non-negative integer`);
@@ -183,13 +204,13 @@ export class KvStateMachine {
       return failure(command, 'E_KV_REQUEST_ID_REUSED',
         `Cannot apply ${command.op}: request id ${command.request_id} was already used for another command`, this.#versionOf(command.key));
     }
-    const result = this.#execute(command, term, lsn);
+    const result = this.#execute(command, term, lsn, context.valueHash);
     this.#remember(command.request_id, { command_hash: commandHash, result });
     return result;
   }
   // #endregion apply
 
-  #execute(command: KvCommand, term: number, lsn: number): KvResult {
+  #execute(command: KvCommand, term: number, lsn: number, knownHash: string | undefined): KvResult {
     const slot = this.#entries.get(command.key);
     const current = slot?.version ?? 0;
     if (command.if_version !== undefined && command.if_version !== current) {
@@ -197,7 +218,7 @@ export class KvStateMachine {
         `Cannot apply ${command.op} to ${command.key}: expected version ${command.if_version}, the key is at ${current}`, current);
     }
     if (command.op === 'put') {
-      const value_hash = this.#hash(command.value);
+      const value_hash = knownHash ?? this.#hash(command.value);
       this.#entries.set(command.key, { value: command.value, version: current + 1, term, value_hash });
       const result: KvPutResult = { ok: true, op: 'put', request_id: command.request_id, key: command.key, value: command.value, version: current + 1, term, value_hash, lsn };
       return Object.freeze(result);

@@ -18,11 +18,12 @@ import { basename, join } from 'node:path';
 import { errorFactory, isCivicError } from '../../lib/errors.ts';
 import {
   KvStateMachine, SNAPSHOT_FILE, kvRequestProblem, listSnapshots, loadNewestSnapshot, writeSnapshot,
-  type KvCommand, type KvEntry, type KvFailure, type KvReadResult, type KvResult, type KvStore, type SnapshotFailure,
+  type ApplyContext, type KvCommand, type KvEntry, type KvFailure, type KvReadResult, type KvResult, type KvStore, type SnapshotFailure,
 } from '../../lib/kv.ts';
 import { WAL_ERRORS } from './catalog.ts';
 import { commandOfRecord, entryOfCommand } from './command_log.ts';
 import { Wal, type FsyncPolicy, type WalDamage, type WalStats } from './node_wal.ts';
+import type { WalRecord } from './record.ts';
 
 const fail = errorFactory(WAL_ERRORS);
 
@@ -35,6 +36,11 @@ function hashText(text: string): string {
   return hash('sha256', text, 'hex');
 }
 const MACHINE_OPTIONS = { hashText } as const;
+
+/** Where a logged record applies, with the value hash the record already carries. */
+function contextOf(record: WalRecord): ApplyContext {
+  return { term: record.term, lsn: record.lsn, valueHash: record.value_hash };
+}
 
 /** The points a crash drill can stop a DurableKv at (see `drill.mjs`). */
 export type CrashPoint =
@@ -164,7 +170,7 @@ export class DurableKv implements KvStore {
         await wal.close();
         throw fail('E_WAL_GAP', `Cannot replay ${dir}: the log resumes at lsn ${record.lsn} but the state is at ${machine.appliedLsn}`);
       }
-      machine.apply(commandOfRecord(record), { term: record.term, lsn: record.lsn });
+      machine.apply(commandOfRecord(record), contextOf(record));
       replayed++;
     }
     if (wal.nextLsn !== machine.appliedLsn + 1) {
@@ -208,7 +214,7 @@ export class DurableKv implements KvStore {
     const record = await this.#wal.append(entryOfCommand(command, this.#term)); // throws: nothing applied
     if (at !== undefined) await at('after-append', record.lsn);
     if (record.lsn !== this.#machine.appliedLsn + 1) await this.#turn(record.lsn);
-    const result = this.#machine.apply(commandOfRecord(record), { term: record.term, lsn: record.lsn });
+    const result = this.#machine.apply(commandOfRecord(record), contextOf(record));
     this.#turns.get(record.lsn + 1)?.();
     if (this.#waiters.length > 0) this.#wakeWaiters();
     if (at !== undefined) await at('after-apply', record.lsn);
