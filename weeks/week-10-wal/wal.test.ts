@@ -85,6 +85,26 @@ describe('Wal', () => {
     expect(recovery.records.length).toBe(64);
   });
 
+  it('group: a turn that gathers appends for as long as an fdatasync takes starts writing them at once', async () => {
+    // A clock that ticks 1 ms per reading: the first fdatasync "takes" 1 ms, so the second
+    // append of a later turn has gathered long enough to start the writer early.
+    let ticks = 0;
+    const { wal } = await Wal.open(workspace.fresh('gather'), { fsync: 'group', now: () => ticks++ });
+    await wal.append(entry(0));
+    expect(wal.stats).toMatchObject({ batches: 1, syncs: 1 });
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: 10 }, (_, i) => wal.append(entry(i + 1)).then((r) => order.push(r.lsn))));
+    expect(order).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+    expect(wal.stats.batches).toBe(3); // records 2–3 start the writer; 4–11 queue behind their write
+    await wal.close();
+    // Negative control: a clock that never moves times no fdatasync, so one turn stays one batch.
+    const { wal: still } = await Wal.open(workspace.fresh('gather-still'), { fsync: 'group', now: () => 0 });
+    await still.append(entry(0));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => still.append(entry(i + 1))));
+    expect(still.stats).toMatchObject({ batches: 2, syncs: 2 });
+    await still.close();
+  });
+
   it('appends a durable: false record with no fdatasync of its own, in lsn order behind durable ones', async () => {
     const dir = workspace.fresh('lazy');
     const { wal } = await Wal.open(dir, { fsync: 'group' });
