@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../lib/framing.ts';
 import { thrownCode } from '../../lib/testing.ts';
-import { RaftNode } from './raft.ts';
+import { RaftNode, committedBeforeSave } from './raft.ts';
 import type { AppendRequest, AppendResponse, Entry, Message, RaftConfig, RaftRestore, Ready, VoteResponse } from './raft_types.ts';
 
 const VOTERS = ['n1', 'n2', 'n3'];
@@ -346,5 +346,24 @@ describe('restore and compaction', () => {
     node.compact({ index: 2, term: 1, data: new Uint8Array() });
     expect(node.lastIndex).toBe(3);
     expect(node.appliedIndex).toBe(3);
+  });
+});
+
+describe('committedBeforeSave', () => {
+  const entry = (index: number): Entry => ({ index, term: 1, data: null });
+  const ready = (committed: number[], entries: number[], snapshot = false): Ready => ({
+    hardState: null, messages: [], softState: null,
+    committed: committed.map(entry), entries: entries.map(entry),
+    snapshot: snapshot ? { index: 2, term: 1, data: new Uint8Array(0) } : null,
+  });
+
+  it('counts the committed entries below the first entry the Ready appends', () => {
+    expect(committedBeforeSave(ready([3, 4, 5], []))).toBe(3); // nothing new to persist: all were saved before
+    expect(committedBeforeSave(ready([3, 4, 5, 6], [5, 6, 7]))).toBe(2); // 5 and 6 are durable only after this save
+    expect(committedBeforeSave(ready([5], [5]))).toBe(0);
+  });
+
+  it('counts none when a snapshot replaces the log', () => {
+    expect(committedBeforeSave(ready([3, 4], [], true))).toBe(0);
   });
 });

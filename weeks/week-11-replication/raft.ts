@@ -624,3 +624,19 @@ export class RaftNode {
     this.#log.compact(snapshot);
   }
 }
+
+/**
+ * How many of `ready.committed`, from the front, may be applied before `ready` is
+ * persisted: those an earlier Ready's save already made durable, i.e. every committed entry
+ * below the first entry this Ready appends (none when a snapshot replaces the log). The
+ * rest wait for the save, as the contract in `raft_types.ts` says.
+ * @param ready - the Ready about to be handled
+ * @returns a count from the front of `ready.committed`
+ */
+export function committedBeforeSave(ready: Ready): number {
+  if (ready.snapshot !== null) return 0;
+  const firstNew = ready.entries[0]?.index ?? Infinity;
+  let n = 0;
+  while (n < ready.committed.length && ready.committed[n]!.index < firstNew) n++;
+  return n;
+}

@@ -16,6 +16,11 @@
  *   node.advance(ready)
  * ```
  *
+ * Two shortcuts keep the rule and save a disk write of latency: a leader may send its
+ * appends before step 1 (its own copy counts only after `advance`), and committed entries
+ * that an earlier Ready's save made durable may be applied before step 1
+ * (`committedBeforeSave` in `raft.ts` counts them).
+ *
  * Nothing here reads a clock, draws a random number or touches a socket: time is a
  * count of `tick()` calls and randomness is an injected function.
  * @module
