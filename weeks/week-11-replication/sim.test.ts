@@ -378,6 +378,14 @@ describe('simulation', () => {
     expect(b.ticks).toBe(a.ticks);
   });
 
+  it('reports E_RAFT_STALLED when the healed cluster cannot converge (nodes whose clocks never run)', () => {
+    class NeverTimesOut extends RaftNode {
+      override tick(): void {} // no election timeout, no heartbeat: no leader is ever elected
+    }
+    expect(thrownCode(() => runSeed(5, { nodeFactory: (config, restore) => new NeverTimesOut(config, restore) }))).toBe('E_RAFT_STALLED');
+    expect(() => runSeed(5)).not.toThrow(); // the same seed with working nodes converges
+  });
+
   it('keeps every invariant over 2000 random seeds (3 and 5 nodes), with linearizable client histories', () => {
     const failures: string[] = [];
     for (let seed = 1; seed <= 2000; seed++) {

@@ -682,6 +682,8 @@ export interface SeedOptions {
   readonly ticks?: number;
   /** Clients (default 3). */
   readonly clients?: number;
+  /** Builds each node (default `new RaftNode`): negative controls pass a broken subclass. */
+  readonly nodeFactory?: SimOptions['nodeFactory'];
 }
 
 /** What one random run produced. */
@@ -713,6 +715,7 @@ export function runSeed(seed: number, options: SeedOptions = {}): SeedResult {
     snapshotEvery: 20 + Math.floor(knobs() * 40),
     maxEntriesPerAppend: 1 + Math.floor(knobs() * 8),
     network: { drop: knobs() * 0.15, duplicate: knobs() * 0.1, minDelay: 1, maxDelay: 1 + Math.floor(knobs() * 3) },
+    ...(options.nodeFactory === undefined ? {} : { nodeFactory: options.nodeFactory }),
   });
   sim.addClients(options.clients ?? 3);
   const ticks = options.ticks ?? 300;
