@@ -321,7 +321,14 @@ export class Wal {
   #writing = false;
   /** When the first append of the batch still gathering (writer not started) was made, or -1. */
   #gatheringSince = -1;
-  /** `group`: a moving average of fdatasync durations in ms (0 until the first). */
+  /**
+   * `group`: the last few fdatasync durations in ms, as the event loop saw them, and their
+   * minimum (0 until the first). A loop busy with a long turn hears of a finished
+   * fdatasync only when the turn ends, so a duration can only read long: the minimum is
+   * the honest estimate, and an average would drift up to the length of a turn.
+   */
+  readonly #recentSyncs = new Float64Array(8);
+  #syncsTimed = 0;
   #syncMs = 0;
   readonly #now: () => number;
   #syncing = false;
@@ -510,7 +517,8 @@ export class Wal {
             return;
           }
           const ms = this.#now() - started;
-          this.#syncMs = this.#syncMs === 0 ? ms : 0.75 * this.#syncMs + 0.25 * ms;
+          this.#recentSyncs[this.#syncsTimed++ % this.#recentSyncs.length] = ms;
+          this.#syncMs = Math.min(...this.#recentSyncs.subarray(0, Math.min(this.#syncsTimed, this.#recentSyncs.length)));
           this.#syncs++;
         } // else: only records that asked for no fdatasync of their own, all written
         // Resolve in LSN order, synchronously, so callers continue in LSN order.
