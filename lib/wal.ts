@@ -7,7 +7,7 @@
 export {
   WAL_ERRORS,
   WAL_FRAME_HEADER_BYTES, encodeWalRecord, scanWal,
-  entryOfCommand, commandOfRecord,
+  entryOfCommand, commandOfRecord, ByteSlab, SLAB_BYTES,
   FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine,
   DurableKv,
   DURABLE_KV_COMMANDS, WAL_COMMANDS, WEEK10_CLI,

@@ -10,6 +10,7 @@ export type { WalErrorCode } from './catalog.ts';
 export { RECORD_HEADER_BYTES as WAL_FRAME_HEADER_BYTES, encodeWalRecord, scanWal } from './record.ts';
 export type { WalOp, WalEntry, WalRecord, EncodedWalRecord, ScanDamage, ScanResult } from './record.ts';
 export { entryOfCommand, commandOfRecord } from './command_log.ts';
+export { ByteSlab, SLAB_BYTES } from './byte_slab.ts';
 export { FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine } from './node_wal.ts';
 export type { AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats } from './node_wal.ts';
 export { DurableKv } from './node_durable_kv.ts';

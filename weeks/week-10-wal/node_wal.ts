@@ -323,9 +323,9 @@ export class Wal {
   #gatheringSince = -1;
   /**
    * `group`: the last few fdatasync durations in ms, as the event loop saw them, and their
-   * minimum (0 until the first). A loop busy with a long turn hears of a finished
-   * fdatasync only when the turn ends, so a duration can only read long: the minimum is
-   * the honest estimate, and an average would drift up to the length of a turn.
+   * median (0 until the first). A loop busy with a long turn hears of a finished fdatasync
+   * only when the turn ends, so some durations read long; a shared disk makes others
+   * genuinely long or short. The median ignores both kinds of outlier.
    */
   readonly #recentSyncs = new Float64Array(8);
   #syncsTimed = 0;
@@ -518,7 +518,8 @@ export class Wal {
           }
           const ms = this.#now() - started;
           this.#recentSyncs[this.#syncsTimed++ % this.#recentSyncs.length] = ms;
-          this.#syncMs = Math.min(...this.#recentSyncs.subarray(0, Math.min(this.#syncsTimed, this.#recentSyncs.length)));
+          const recent = this.#recentSyncs.slice(0, Math.min(this.#syncsTimed, this.#recentSyncs.length)).sort();
+          this.#syncMs = recent[recent.length >> 1]!;
           this.#syncs++;
         } // else: only records that asked for no fdatasync of their own, all written
         // Resolve in LSN order, synchronously, so callers continue in LSN order.
