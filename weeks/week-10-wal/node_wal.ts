@@ -428,17 +428,16 @@ export class Wal {
     });
   }
 
-  // #region wal-gather
   /**
    * Starts the writer one microtask from now unless it runs already: every append made in
    * the same synchronous turn (a Raft Ready's entries and hard state, a loop of puts) joins
    * the first one in one write and one fdatasync, at the cost of no timer.
    *
    * Under `group`, a turn that has gathered appends for as long as an fdatasync takes
-   * starts the writer at once instead. The disk then syncs that batch while the rest of the
-   * turn runs, and the next batch catches the following fdatasync. Without this, 64
-   * writers that are woken together stay in one batch forever, and the CPU and the disk
-   * take turns being idle.
+   * starts the writer at once instead: that batch is written while the rest of the turn
+   * runs, and the rest becomes the next batch. Without this, 64 writers that are woken
+   * together stay in one batch forever, and the CPU and the disk take turns being idle;
+   * split, each half's CPU work overlaps the other half's fdatasync from the next cycle on.
    */
   #kick(): void {
     if (this.#writing) return;
@@ -457,7 +456,6 @@ export class Wal {
     this.#writing = true;
     void this.#writeLoop();
   }
-  // #endregion wal-gather
 
   /**
    * Stage 1, the writer (started by {@link Wal.append} through `#kick`, which set
