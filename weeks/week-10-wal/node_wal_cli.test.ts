@@ -12,6 +12,7 @@ import { systemClock } from '../../lib/clock.ts';
 import { startServerProcess } from '../../lib/framing.ts';
 import { generateKey } from '../../lib/signing.ts';
 import { errorCodeOf, runCliProcess } from '../../lib/testing.ts';
+import { slowestInPauses } from './node_wal_cli.ts';
 
 const ENTRY = fileURLToPath(new URL('./node_main.ts', import.meta.url));
 const cli = (args: readonly string[]) => runCliProcess(args, { entry: ENTRY });
@@ -65,5 +66,30 @@ describe('civictrust kv serve --wal (real processes)', () => {
     expect(JSON.parse(recovered.stdout)).toMatchObject({ lsn: 4, damage: 'E_WAL_TORN' });
     expect(recovered.stderr).toMatch(/^warning\[E_WAL_TORN\]/);
     expect((await cli(['wal', 'inspect', store])).code).toBe(0);
+  });
+
+  it('wal bench --json reports the GC pauses of each row and how many of its slowest 1 % sat through one', async () => {
+    const out = await cli(['wal', 'bench', join(dir, 'bench-gc'), '--count', '150', '--writers', '4', '--fsync', 'none', '--json']);
+    expect(out.code).toBe(0);
+    const row = JSON.parse(out.stdout) as Record<string, number>;
+    expect(row).toMatchObject({ puts: 150, slowest_1pct: 2 });
+    expect(row['slowest_1pct_in_gc']).toBeLessThanOrEqual(2);
+    expect(row['gc_pauses']).toBeGreaterThanOrEqual(0);
+  });
+
+  it('wal bench refuses an unknown --fsync policy as a usage error, before opening anything', async () => {
+    const out = await cli(['wal', 'bench', join(dir, 'bench-bad'), '--fsync', 'group,none']);
+    expect(out.code).toBe(2);
+    expect(errorCodeOf(out.stderr)).toBe('E_USAGE_VALUE');
+  });
+});
+
+describe('slowestInPauses', () => {
+  const span = (start: number, end: number) => ({ start, end });
+  it('counts the slowest 1 % (at least one) and which of them overlap a pause', () => {
+    const puts = [...Array.from({ length: 198 }, (_, i) => span(i, i + 1)), span(500, 510), span(600, 605)];
+    expect(slowestInPauses(puts, [span(508, 512)])).toEqual({ slowest: 2, inGc: 1 });
+    expect(slowestInPauses(puts, [span(510, 600)])).toEqual({ slowest: 2, inGc: 0 }); // touching is not overlapping
+    expect(slowestInPauses([span(0, 1), span(1, 2), span(2, 5)], [span(0, 0.5)])).toEqual({ slowest: 1, inGc: 0 }); // a fast put in a pause is not counted
   });
 });

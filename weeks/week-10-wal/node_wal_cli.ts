@@ -7,6 +7,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { EXIT, LOG_ERRORS, errorFactory, isCivicError, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
 import { LOG_COMMANDS, choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
 import { FRAME_ERRORS } from '../../lib/framing.ts';
@@ -140,38 +141,89 @@ async function runRecover(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   return EXIT.ok;
 }
 
+/** A stretch of time, in `performance.now()` milliseconds. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Runs `work` and returns it with the garbage-collection pauses that happened meanwhile
+ * (Node's `gc` performance entries), so a table can say which slow operations sat through one.
+ */
+async function withGcPauses<T>(work: () => Promise<T>): Promise<{ readonly result: T; readonly pauses: readonly Span[] }> {
+  const pauses: Span[] = [];
+  const keep = (entries: readonly { startTime: number; duration: number }[]): void => {
+    for (const e of entries) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
+  };
+  const observer = new PerformanceObserver((list) => keep(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    const result = await work();
+    keep(observer.takeRecords());
+    return { result, pauses };
+  } finally {
+    observer.disconnect();
+  }
+}
+
+/**
+ * How many of the slowest 1 % of `puts` (at least one) overlapped any of `pauses`.
+ * @param puts - each put's start and end
+ * @param pauses - garbage-collection pauses over the same clock
+ * @returns how many puts the slowest 1 % holds, and how many of them overlapped a pause
+ */
+export function slowestInPauses(puts: readonly Span[], pauses: readonly Span[]): { readonly slowest: number; readonly inGc: number } {
+  const slowest = [...puts].sort((a, b) => (b.end - b.start) - (a.end - a.start)).slice(0, Math.max(1, Math.ceil(puts.length / 100)));
+  const inGc = slowest.filter((put) => pauses.some((gc) => gc.start < put.end && gc.end > put.start)).length;
+  return { slowest: slowest.length, inGc };
+}
+
 /** `wal bench DIR`: durable puts of 100-byte values per policy and writer count. */
 async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   const dir = args.positionals[0] as string;
   const count = intFlag(args, 'count', { min: 1, max: 10_000_000, fallback: 2000 });
   const writersList = listFlag(args, 'writers').map(Number);
   const writerCounts = writersList.length === 0 ? [1, 64] : writersList;
-  const policies = listFlag(args, 'fsync').length === 0 ? FSYNC_POLICIES : (listFlag(args, 'fsync') as FsyncPolicy[]);
+  const named = listFlag(args, 'fsync');
+  for (const policy of named) {
+    if (!(FSYNC_POLICIES as readonly string[]).includes(policy)) {
+      throw usage('E_USAGE_VALUE', `Cannot bench: --fsync takes always, group or none (repeat the flag for several), got ${JSON.stringify(policy)}`);
+    }
+  }
+  const policies = named.length === 0 ? FSYNC_POLICIES : (named as FsyncPolicy[]);
   const value = 'v'.repeat(100);
   for (const fsync of policies) {
     for (const writers of writerCounts) {
       if (!Number.isSafeInteger(writers) || writers < 1) throw usage('E_USAGE_VALUE', `Cannot bench: --writers takes positive integers, got ${writers}`);
       const kv = await DurableKv.open(join(dir, `bench-${fsync}-${writers}-${count}`), { fsync });
       const base = kv.appliedLsn;
-      const latencies: number[] = [];
+      const puts: Span[] = [];
       let next = 0;
       const started = performance.now();
-      await Promise.all(Array.from({ length: writers }, async () => {
+      const { pauses } = await withGcPauses(() => Promise.all(Array.from({ length: writers }, async () => {
         while (next < count) {
           const i = next++;
-          const t = performance.now();
+          const start = performance.now();
           await kv.apply({ op: 'put', request_id: `b${base}-${i}`, key: `k${i}`, value });
-          latencies.push(performance.now() - t);
+          puts.push({ start, end: performance.now() });
         }
-      }));
+      })));
       const seconds = (performance.now() - started) / 1000;
       const stats = kv.walStats;
       await kv.close();
-      latencies.sort((a, b) => a - b);
+      const latencies = puts.map((p) => p.end - p.start).sort((a, b) => a - b);
+      const slow = slowestInPauses(puts, pauses);
+      const longestGc = pauses.reduce((most, gc) => Math.max(most, gc.end - gc.start), 0);
       const pct = (p: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? 0) * 1000) / 1000;
-      const row = { fsync, writers, puts: count, puts_per_s: Math.round(count / seconds), p50_ms: pct(50), p99_ms: pct(99), fdatasyncs: stats.syncs, puts_per_fdatasync: stats.syncs === 0 ? null : Math.round((count / stats.syncs) * 10) / 10 };
+      const row = {
+        fsync, writers, puts: count, puts_per_s: Math.round(count / seconds), p50_ms: pct(50), p99_ms: pct(99), fdatasyncs: stats.syncs,
+        puts_per_fdatasync: stats.syncs === 0 ? null : Math.round((count / stats.syncs) * 10) / 10,
+        gc_pauses: pauses.length, gc_longest_ms: Math.round(longestGc * 100) / 100, slowest_1pct: slow.slowest, slowest_1pct_in_gc: slow.inGc,
+      };
       io.stdout(args.flags.json === true ? `${JSON.stringify(row)}\n`
-        : `${fsync.padEnd(6)} writers ${String(writers).padStart(3)}  ${String(row.puts_per_s).padStart(7)} puts/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  fdatasyncs ${row.fdatasyncs}  puts/fdatasync ${row.puts_per_fdatasync ?? '-'}\n`);
+        : `${fsync.padEnd(6)} writers ${String(writers).padStart(3)}  ${String(row.puts_per_s).padStart(7)} puts/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  fdatasyncs ${row.fdatasyncs}  puts/fdatasync ${row.puts_per_fdatasync ?? '-'}`
+          + `  gc ${row.gc_pauses} (longest ${row.gc_longest_ms} ms)  slowest 1% in gc ${slow.inGc}/${slow.slowest}\n`);
     }
   }
   return EXIT.ok;
@@ -203,7 +255,11 @@ export const WAL_COMMANDS: CommandGroup = {
         { name: 'fsync', type: 'string', multiple: true, value: 'POLICY', help: 'policies: always, group, none (default all three)' },
         JSON_FLAG,
       ],
-      details: 'DIR decides the disk: on tmpfs fdatasync is free and the table means nothing.',
+      details: [
+        'DIR decides the disk: on tmpfs fdatasync is free and the table means nothing.',
+        'Each row also counts the garbage-collection pauses during it, the longest, and how many of',
+        'the slowest 1 % of puts overlapped one: when that is all of them, the tail is the collector, not the disk.',
+      ].join('\n'),
       run: runBench,
     },
   ],
