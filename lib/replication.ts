@@ -30,7 +30,7 @@ export { LIN_COMMANDS } from '../weeks/week-11-replication/mod.ts';
 export { REPLICA_ERRORS } from '../weeks/week-11-replication/mod.ts';
 export type { ReplicaErrorCode } from '../weeks/week-11-replication/mod.ts';
 export {
-  RAFT_MSG_TYPE, encodeBase64url, decodeBase64url, encodeRaftMessage, decodeRaftMessage, isNodeId,
+  RAFT_MSG_TYPE, encodeRaftMessage, decodeRaftMessage, isNodeId,
   isStatusRequest, statusRequest, stampReply, encodeReply,
 } from '../weeks/week-11-replication/mod.ts';
 export type { NotLeaderReply, ReplicaRefusal, StatusReply, ReplicaStamp, ReplicaReply } from '../weeks/week-11-replication/mod.ts';

@@ -12,7 +12,7 @@ export {
   importVerifyingKey, importVerifyingKeySync, verifyStrict, verifyStrictSync,
   NOBLE_BACKEND, WEBCRYPTO_BACKEND, NODE_BACKEND,
   describeCase, strictVerdict, verdictTable, agrees, formatVerdictTable,
-  formatTimestamp, parseTimestamp,
+  formatTimestamp, parseTimestamp, encodeBase64url, decodeBase64url,
   isKeyName, formatKeyId, parseKeyId, keyFingerprint, recordPublicKey, makeKeyRecord, parseKeyRecord, isValidAt, KeyRing,
   DEFAULT_REPLAY_POLICY, checkWindow, NonceCache,
   ENVELOPE_VERSION, NONCE_BYTES, ENVELOPE_FIELDS, VERIFY_CODES, signingBytes, webRandomBytes, signEnvelope, signEnvelopeSync,

@@ -2,7 +2,8 @@
  * Base64url without padding (RFC 4648 §5), the text form of nonces, signatures and
  * public keys in week 8. Decoding is strict: only the URL-safe alphabet, no padding,
  * no whitespace, and unused trailing bits must be zero, so every byte string has
- * exactly one spelling. A private helper: never re-exported.
+ * exactly one spelling. Exported through `lib/signing.ts`, because week 11's Raft message
+ * codec spells entry bytes the same way.
  * @module
  */
 
@@ -14,7 +15,7 @@ const DECODE: Int8Array = (() => {
   return table;
 })();
 
-/** Writes bytes as base64url without padding. */
+/** Writes bytes as base64url without padding (three bytes per four characters, no lookup beyond the alphabet). */
 export function encodeBase64url(bytes: Uint8Array): string {
   let out = '';
   let i = 0;

@@ -20,6 +20,7 @@ export { NODE_BACKEND } from './node_crypto_backend.ts';
 export { describeCase, strictVerdict, verdictTable, agrees, formatVerdictTable } from './edge_table.ts';
 export type { EdgeCase, StrictVerdict, RawVerdict, VerdictRow } from './edge_table.ts';
 export { formatTimestamp, parseTimestamp } from './timestamp.ts';
+export { encodeBase64url, decodeBase64url } from './_base64url.ts';
 export { isKeyName, formatKeyId, parseKeyId, keyFingerprint, recordPublicKey, makeKeyRecord, parseKeyRecord, isValidAt, KeyRing } from './keys.ts';
 export type { KeyIdParts, KeyRecord, TrustedKey } from './keys.ts';
 export { DEFAULT_REPLAY_POLICY, checkWindow, NonceCache } from './replay.ts';

@@ -32,7 +32,7 @@ export { LIN_COMMANDS } from './node_lin_cli.ts';
 export { REPLICA_ERRORS } from './replica_catalog.ts';
 export type { ReplicaErrorCode } from './replica_catalog.ts';
 export {
-  RAFT_MSG_TYPE, encodeBase64url, decodeBase64url, encodeRaftMessage, decodeRaftMessage, isNodeId,
+  RAFT_MSG_TYPE, encodeRaftMessage, decodeRaftMessage, isNodeId,
   isStatusRequest, statusRequest, stampReply, encodeReply,
 } from './replica_protocol.ts';
 export type { NotLeaderReply, ReplicaRefusal, StatusReply, ReplicaStamp, ReplicaReply } from './replica_protocol.ts';

@@ -7,9 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { thrownCode } from '../../lib/testing.ts';
 import type { Message } from './raft_types.ts';
-import {
-  decodeBase64url, decodeRaftMessage, encodeBase64url, encodeRaftMessage, isStatusRequest, stampReply, statusRequest,
-} from './replica_protocol.ts';
+import { decodeBase64url, encodeBase64url } from '../../lib/signing.ts';
+import { decodeRaftMessage, encodeRaftMessage, isStatusRequest, stampReply, statusRequest } from './replica_protocol.ts';
 
 const utf8 = new TextEncoder();
 const count = fc.nat({ max: 2 ** 40 });

@@ -27,6 +27,7 @@
 import { errorFactory } from '../../lib/errors.ts';
 import { canonicalBytes, parseStrictJson } from '../../lib/hashing.ts';
 import type { KvReply } from '../../lib/kv.ts';
+import { decodeBase64url, encodeBase64url } from '../../lib/signing.ts';
 import type { Entry, Message, NodeId, Role, Snapshot } from './raft_types.ts';
 import { REPLICA_ERRORS } from './replica_catalog.ts';
 
@@ -34,30 +35,6 @@ const fail = errorFactory(REPLICA_ERRORS);
 
 /** The envelope `msg_type` of a node-to-node Raft message. */
 export const RAFT_MSG_TYPE = 'raft';
-
-// ---------------------------------------------------------------------------------------
-// base64url (RFC 4648 §5, no padding), strict: a decoded string must re-encode to itself.
-
-/** Writes bytes as unpadded base64url. */
-export function encodeBase64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** Reads unpadded base64url, or undefined for anything but the one canonical spelling of some bytes. */
-export function decodeBase64url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
-  let binary: string;
-  try {
-    binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  } catch {
-    return undefined;
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return encodeBase64url(bytes) === text ? bytes : undefined; // non-zero unused bits spell the same bytes twice
-}
 
 // ---------------------------------------------------------------------------------------
 // The Raft message codec.
