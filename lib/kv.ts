@@ -8,7 +8,7 @@
 export {
   KV_ERRORS,
   CRC32C_POLYNOMIAL, crc32c, crc32cHex,
-  RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, sealCrcRecord, writeU32, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord,
+  RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, sealCrcRecord, readU32, writeU32, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord,
   MAX_KEY_LENGTH, MAX_VALUE_BYTES, kvRequestProblem, parseKvRequest, isKvCommand,
   SNAPSHOT_SCHEMA_VERSION, SNAPSHOT_MAGIC, DEFAULT_DEDUPE_CAPACITY, valueHash, KvStateMachine, readSnapshotHeader,
   MemoryKvStore, SerialQueue,

@@ -8,7 +8,7 @@
 export { KV_ERRORS } from './catalog.ts';
 export type { KvErrorCode } from './catalog.ts';
 export { CRC32C_POLYNOMIAL, crc32c, crc32cHex } from './crc32c.ts';
-export { RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, sealCrcRecord, writeU32, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord } from './record.ts';
+export { RECORD_HEADER_BYTES, MAX_RECORD_BODY_BYTES, encodeCrcRecord, sealCrcRecord, readU32, writeU32, decodeCrcRecord, isRecordDamage, decodeCrcRecords, parseCrcRecord } from './record.ts';
 export type { DecodedRecord, RecordDamage } from './record.ts';
 export { MAX_KEY_LENGTH, MAX_VALUE_BYTES, kvRequestProblem, parseKvRequest, isKvCommand } from './command.ts';
 export type { KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult } from './command.ts';

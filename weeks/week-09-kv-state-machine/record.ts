@@ -81,6 +81,11 @@ export function sealCrcRecord(record: Uint8Array): Uint8Array {
   return record;
 }
 
+/** Reads the u32 big-endian at `offset` (byte by byte: `bytes` may be a view into a larger buffer). */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return (((bytes[offset] as number) << 24) | ((bytes[offset + 1] as number) << 16) | ((bytes[offset + 2] as number) << 8) | (bytes[offset + 3] as number)) >>> 0;
+}
+
 /** Writes `value` as a u32 big-endian at `offset` (byte by byte: `record` may be a view into a larger buffer). */
 export function writeU32(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = value >>> 24;
@@ -105,9 +110,8 @@ export function decodeCrcRecord(bytes: Uint8Array, offset: number): DecodedRecor
   }
   const left = bytes.length - offset;
   if (left < RECORD_HEADER_BYTES) return { error: 'torn', at: offset };
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES);
-  const length = view.getUint32(0, false);
-  const expected = view.getUint32(4, false);
+  const length = readU32(bytes, offset);
+  const expected = readU32(bytes, offset + 4);
   // The length is untrusted until the checksum matches: bound it before using it.
   if (length > MAX_RECORD_BODY_BYTES) return { error: 'corrupt', at: offset };
   if (left - RECORD_HEADER_BYTES < length) return { error: 'torn', at: offset };

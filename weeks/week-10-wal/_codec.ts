@@ -3,4 +3,4 @@
  * A private seam (never re-exported), so the week has exactly one place that names it.
  * @module
  */
-export { decodeCrcRecord, sealCrcRecord, writeU32 } from '../../lib/kv.ts';
+export { decodeCrcRecord, readU32, sealCrcRecord, writeU32 } from '../../lib/kv.ts';

@@ -17,7 +17,7 @@
  * @module
  */
 import { bytesEqual, canonicalBytes, fromHex, sha256, sha256Hex } from '../../lib/hashing.ts';
-import { decodeCrcRecord, sealCrcRecord, writeU32 } from './_codec.ts';
+import { decodeCrcRecord, readU32, sealCrcRecord, writeU32 } from './_codec.ts';
 import { ByteSlab } from './byte_slab.ts';
 
 /** The operations a WAL record can carry (week 9's mutating KV commands). */
@@ -88,7 +88,7 @@ export function encodeWalRecord(lsn: number, entry: WalEntry, hashHex: (bytes: U
   else utf8.encodeInto(text as string, bytes.subarray(at, at + n));
   bytes.set(entry.value, at + n);
   sealCrcRecord(bytes);
-  const checksum = u32(bytes, 4);
+  const checksum = readU32(bytes, 4);
   return { bytes, record: { term: entry.term, op: entry.op, key: entry.key, request_id: entry.request_id, if_version: entry.if_version, value: entry.value, lsn, value_hash, checksum } };
 }
 // #endregion wal-encode
@@ -116,15 +116,11 @@ function headerText(lsn: number, entry: WalEntry, value_hash: string): string | 
 /** One strict decoder for every header (a fresh one per record costs more than the parse). */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads the u32 BE at `offset`. */
-function u32(bytes: Uint8Array, offset: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset);
-}
 
 /** Parses a body whose CRC32C already checked; returns null when its fields are not a record. */
 function parseBody(body: Uint8Array, checksum: number): WalRecord | null {
   if (body.length < 4) return null;
-  const n = u32(body, 0);
+  const n = readU32(body, 0);
   if (n > body.length - 4) return null;
   let header: unknown;
   try {
@@ -194,7 +190,7 @@ export function scanWal(bytes: Uint8Array, firstLsn: number): ScanResult {
       const reason = frame.error === 'torn' ? 'record cut short' : 'CRC32C mismatch';
       return { records, end: offset, damage: { kind: frame.error, at: offset, reason } };
     }
-    const record = parseBody(frame.body, u32(bytes, offset + 4));
+    const record = parseBody(frame.body, readU32(bytes, offset + 4));
     if (record === null) return { records, end: offset, damage: { kind: 'corrupt', at: offset, reason: 'body is not a WAL record' } };
     if (record.lsn !== expected) {
       return { records, end: offset, damage: { kind: 'corrupt', at: offset, reason: `lsn ${record.lsn} where ${expected} was expected` } };
