@@ -131,7 +131,19 @@ export function listFlag(args: CommandArgs, name: string): readonly string[] {
  */
 export function choiceFlag<T extends string>(args: CommandArgs, name: string, choices: readonly T[]): T | undefined {
   const raw = stringFlag(args, name);
-  if (raw === undefined) return undefined;
+  return raw === undefined ? undefined : checkChoice(name, raw, choices);
+}
+
+/**
+ * Reads a repeatable flag each of whose values must be one of a fixed set; an empty
+ * list when absent.
+ * @throws {@link CivicError} `E_USAGE_VALUE` naming the first value not allowed
+ */
+export function choiceListFlag<T extends string>(args: CommandArgs, name: string, choices: readonly T[]): readonly T[] {
+  return listFlag(args, name).map((raw) => checkChoice(name, raw, choices));
+}
+
+function checkChoice<T extends string>(name: string, raw: string, choices: readonly T[]): T {
   if (!choices.includes(raw as T)) {
     throw fail('E_USAGE_VALUE', `Cannot use --${name} ${raw}: expected one of ${choices.join(', ')}`);
   }

@@ -10,7 +10,7 @@ export { LOG_ERRORS } from './catalog.ts';
 export type { LogErrorCode } from './catalog.ts';
 export { systemClock, randomIds, steppingClock, counterIds } from './clock.ts';
 export type { Clock, IdSource } from './clock.ts';
-export { EXIT_HELP, intFlag, stringFlag, listFlag, choiceFlag, formatExitTable, formatMainHelp, formatGroupHelp, formatCommandHelp } from './cli.ts';
+export { EXIT_HELP, intFlag, stringFlag, listFlag, choiceFlag, choiceListFlag, formatExitTable, formatMainHelp, formatGroupHelp, formatCommandHelp } from './cli.ts';
 export type { CliIo, CliSpec, CommandArgs, CommandGroup, CommandSpec, FlagSpec } from './cli.ts';
 export { runCli, runMain, nodeIo } from './node_cli.ts';
 export { LOG_COMMANDS } from './node_log_cli.ts';

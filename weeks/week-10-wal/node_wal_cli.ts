@@ -9,14 +9,14 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { EXIT, LOG_ERRORS, errorFactory, isCivicError, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
-import { LOG_COMMANDS, choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
+import { LOG_COMMANDS, choiceFlag, choiceListFlag, intFlag, listFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
 import { FRAME_ERRORS } from '../../lib/framing.ts';
 import { HASH_ERRORS } from '../../lib/hashing.ts';
 import { KV_COMMANDS, KV_ERRORS, serveKv } from '../../lib/kv.ts';
 import { SIGN_ERRORS } from '../../lib/signing.ts';
 import { WAL_ERRORS } from './catalog.ts';
 import { DurableKv } from './node_durable_kv.ts';
-import { FSYNC_POLICIES, QUARANTINE_DIR, segmentFirstLsn, type FsyncPolicy } from './node_wal.ts';
+import { FSYNC_POLICIES, QUARANTINE_DIR, segmentFirstLsn } from './node_wal.ts';
 import { scanWal } from './record.ts';
 
 const usage = errorFactory(LOG_ERRORS);
@@ -185,13 +185,8 @@ async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   const count = intFlag(args, 'count', { min: 1, max: 10_000_000, fallback: 2000 });
   const writersList = listFlag(args, 'writers').map(Number);
   const writerCounts = writersList.length === 0 ? [1, 64] : writersList;
-  const named = listFlag(args, 'fsync');
-  for (const policy of named) {
-    if (!(FSYNC_POLICIES as readonly string[]).includes(policy)) {
-      throw usage('E_USAGE_VALUE', `Cannot bench: --fsync takes always, group or none (repeat the flag for several), got ${JSON.stringify(policy)}`);
-    }
-  }
-  const policies = named.length === 0 ? FSYNC_POLICIES : (named as FsyncPolicy[]);
+  const named = choiceListFlag(args, 'fsync', FSYNC_POLICIES);
+  const policies = named.length === 0 ? FSYNC_POLICIES : named;
   const value = 'v'.repeat(100);
   for (const fsync of policies) {
     for (const writers of writerCounts) {
