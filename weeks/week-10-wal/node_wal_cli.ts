@@ -143,7 +143,9 @@ async function runRecover(args: CommandArgs, io: CliIo): Promise<ExitCode> {
 
 /** A stretch of time, in `performance.now()` milliseconds. */
 export interface Span {
+  /** When it began. */
   readonly start: number;
+  /** When it ended. */
   readonly end: number;
 }
 
