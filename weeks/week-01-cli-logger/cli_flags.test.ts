@@ -3,8 +3,8 @@
  * a listed value is returned typed, and anything else is a usage error (`E_USAGE_VALUE`).
  */
 import { describe, expect, it } from 'vitest';
-import { thrownCode } from '../../lib/testing.ts';
 import { choiceFlag, choiceListFlag, type CommandArgs } from './cli.ts';
+import { thrownCode } from './thrown_code.ts';
 
 const POLICIES = ['always', 'group', 'none'] as const;
 const args = (flags: CommandArgs['flags']): CommandArgs => ({ positionals: [], flags });
