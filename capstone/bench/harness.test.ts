@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../lib/errors.ts';
 import { errorCodeOf, runCliProcess } from '../../lib/testing.ts';
 import { BENCH_SCHEMA, benchMain, type BenchReport } from './cli.ts';
-import type { Figure, Suite, Workload } from './harness.ts';
+import { parseProcStat, type Figure, type Suite, type Workload } from './harness.ts';
 import { alignColumns, formatCount, formatSeconds } from './report.ts';
 
 /** Captures what the CLI writes. */
@@ -160,6 +160,35 @@ describe('bench harness percentile figures', () => {
     const cap = captureIo();
     expect(await benchMain(['--short', '--json'], cap.io, [suite])).not.toBe(EXIT.ok);
     expect((JSON.parse(cap.stdout) as BenchReport).suites[0]!.error?.message).toMatch(/reports no per-operation latencies/);
+  });
+});
+
+describe('bench harness cpu figures', () => {
+  it('counts user, nice, system, irq and softirq ticks of /proc/stat\'s cpu line, at 100 per second', () => {
+    const stat = 'cpu  100 20 300 4000 50 6 7 8 0 0\ncpu0 50 10 150 2000 25 3 3 4 0 0\nintr 12345\n';
+    expect(parseProcStat(stat)).toBe(4.33); // idle 4000, iowait 50 and steal 8 are not work
+    expect(parseProcStat('intr 1\n')).toBeNull();
+  });
+
+  it.runIf(parseProcStat('cpu 0') !== null && process.platform === 'linux')('charges a trial the CPU time it burned, per operation', async () => {
+    const burn: Workload = {
+      label: 'burn',
+      prepare: () => ({
+        run() {
+          const until = process.cpuUsage().user + 300_000; // 300 ms of this process's own CPU
+          while (process.cpuUsage().user < until) Math.sqrt(Math.random());
+        },
+      }),
+    };
+    const suite: Suite = { name: 'cpu', title: 'cpu', figures: () => [{ name: 'burn', metric: 'cpu', unit: 'op', ops: 2, relation: 'peer', subject: burn, peer: burn }] };
+    const cap = captureIo();
+    expect(await benchMain(['--json', '--repeats', '1', '--warmup', '0'], cap.io, [suite])).toBe(EXIT.ok);
+    const figure = (JSON.parse(cap.stdout) as BenchReport).suites[0]!.figures[0]!;
+    // The machine did at least this process's 300 ms (ticks are 10 ms), so at least 0.14 s per op.
+    expect(figure.subject.median).toBeGreaterThanOrEqual(0.14);
+    const text = captureIo();
+    await benchMain(['--repeats', '1', '--warmup', '0'], text.io, [suite]);
+    expect(text.stdout).toMatch(/cpu  burn\s+burn cpu \d+ ms\/op/);
   });
 });
 

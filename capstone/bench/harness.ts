@@ -30,6 +30,7 @@
  * ```
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -83,9 +84,14 @@ export type Target = { readonly atLeast: number } | { readonly atMost: number };
  * better); `latency` is the trial's time divided by its operations, seconds per operation
  * (lower is better); `p50`, `p95` and `p99` are that percentile of the per-operation
  * latencies the trial reports through {@link Trial.latencies} (lower is better), the figure
- * to use where requests overlap and the mean hides the tail.
+ * to use where requests overlap and the mean hides the tail. `cpu` is the whole
+ * machine's busy CPU time during the trial divided by its operations, seconds per
+ * operation (lower is better): every process and the kernel's share, read from Linux's
+ * `/proc/stat` by {@link machineBusySeconds}. It is the figure that decides throughput once
+ * the machine is saturated, and it counts the work of other processes too, so compare
+ * sides on an otherwise idle machine.
  */
-export type Metric = 'throughput' | 'latency' | PercentileMetric;
+export type Metric = 'throughput' | 'latency' | 'cpu' | PercentileMetric;
 
 /** The percentile metrics: a tail of the per-operation latencies, in seconds. */
 export type PercentileMetric = 'p50' | 'p95' | 'p99';
@@ -331,16 +337,48 @@ function gcHook(): (() => void) | undefined {
 }
 
 /**
+ * The busy time of every CPU in a `/proc/stat` text, in seconds: the `cpu` line's user,
+ * nice, system, irq and softirq ticks (idle, iowait and steal are not work done here), at
+ * Linux's fixed 100 ticks per second.
+ * @param text - the contents of `/proc/stat`
+ * @returns the seconds, or null when the text has no `cpu` line
+ */
+export function parseProcStat(text: string): number | null {
+  const line = /^cpu\s+(.*)$/m.exec(text);
+  if (line === null) return null;
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = (line[1] as string).trim().split(/\s+/).map(Number);
+  return (user + nice + system + irq + softirq) / 100;
+}
+
+/**
+ * The machine's busy CPU seconds so far, all processes and the kernel ({@link parseProcStat}),
+ * or null where there is no `/proc/stat` (not Linux).
+ */
+export function machineBusySeconds(): number | null {
+  try {
+    return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Prepares, times and finishes one trial of a figure's side; returns its sample in the
  * figure's metric.
  */
 async function timeTrial(figure: Figure, workload: Workload): Promise<number> {
   const trial = await workload.prepare();
   gcHook()?.();
+  const busyBefore = figure.metric === 'cpu' ? machineBusySeconds() : null;
   const start = process.hrtime.bigint();
   await trial.run();
   const elapsed = process.hrtime.bigint() - start;
+  const busyAfter = busyBefore === null ? null : machineBusySeconds();
   await trial.finish?.();
+  if (figure.metric === 'cpu') {
+    if (busyBefore === null || busyAfter === null) throw new RangeError(`figure ${figure.name}: the cpu metric reads /proc/stat, which this system does not have`);
+    return (busyAfter - busyBefore) / figure.ops;
+  }
   // A trial of a few cheap operations can read 0 ns on a coarse clock: count it as 1 ns
   // so rates stay finite.
   const seconds = Math.max(Number(elapsed), 1) / 1e9;
