@@ -96,28 +96,21 @@ function durableWorkload(ctx: SuiteContext, label: string, policy: FsyncPolicy, 
   };
 }
 
-/** Raw `pwrite` + `fdatasync` of `perSync` records of `recordBytes` at a time. */
-function rawWorkload(ctx: SuiteContext, label: string, recordBytes: number, ops: number, perSync: number): Workload {
+/**
+ * A workload of raw appends to a fresh file `name-<trial>.log`: `run` writes `ops` records
+ * of `recordBytes` through the descriptor and records each one's latency; afterwards the
+ * file must hold exactly those bytes.
+ */
+function appendFileWorkload(ctx: SuiteContext, label: string, name: string, recordBytes: number, ops: number,
+  run: (fd: number, latencies: number[]) => Promise<void>): Workload {
   return {
     label,
     async prepare(): Promise<Trial> {
-      const path = join(ctx.tmpDir, `raw-${perSync}-${trials++}.log`);
+      const path = join(ctx.tmpDir, `${name}-${trials++}.log`);
       const fd = await openFd(path);
-      const batch = new Uint8Array(recordBytes * perSync).fill(0x61);
       const latencies: number[] = [];
       return {
-        async run() {
-          let position = 0;
-          for (let done = 0; done < ops; done += perSync) {
-            const n = Math.min(perSync, ops - done);
-            const start = performance.now();
-            await pwrite(fd, batch.subarray(0, n * recordBytes), position);
-            await sync(fd);
-            const seconds = (performance.now() - start) / 1000;
-            for (let k = 0; k < n; k++) latencies.push(seconds);
-            position += n * recordBytes;
-          }
-        },
+        run: () => run(fd, latencies),
         async finish() {
           await closeFd(fd);
           ctx.check(statSync(path).size === ops * recordBytes, `${label}: file has ${statSync(path).size} bytes, expected ${ops * recordBytes}`);
@@ -128,6 +121,23 @@ function rawWorkload(ctx: SuiteContext, label: string, recordBytes: number, ops:
   };
 }
 
+/** Raw `pwrite` + `fdatasync` of `perSync` records of `recordBytes` at a time. */
+function rawWorkload(ctx: SuiteContext, label: string, recordBytes: number, ops: number, perSync: number): Workload {
+  const batch = new Uint8Array(recordBytes * perSync).fill(0x61);
+  return appendFileWorkload(ctx, label, `raw-${perSync}`, recordBytes, ops, async (fd, latencies) => {
+    let position = 0;
+    for (let done = 0; done < ops; done += perSync) {
+      const n = Math.min(perSync, ops - done);
+      const start = performance.now();
+      await pwrite(fd, batch.subarray(0, n * recordBytes), position);
+      await sync(fd);
+      const seconds = (performance.now() - start) / 1000;
+      for (let k = 0; k < n; k++) latencies.push(seconds);
+      position += n * recordBytes;
+    }
+  });
+}
+
 /**
  * The least any group commit does: `writers` writers in a closed loop queue a record each;
  * one loop writes whatever is queued with one `pwrite`, `fdatasync`s it, and releases
@@ -135,60 +145,45 @@ function rawWorkload(ctx: SuiteContext, label: string, recordBytes: number, ops:
  * commit, whatever runs on top.
  */
 function bareGroupWorkload(ctx: SuiteContext, label: string, recordBytes: number, ops: number, writers: number): Workload {
-  return {
-    label,
-    async prepare(): Promise<Trial> {
-      const path = join(ctx.tmpDir, `bare-${writers}-${trials++}.log`);
-      const fd = await openFd(path);
-      const records = new Uint8Array(recordBytes * writers).fill(0x61);
-      const latencies: number[] = [];
-      return {
-        async run() {
-          let queued: { resolve(): void; reject(error: unknown): void }[] = [];
-          let position = 0;
-          let flushing = false;
-          const flush = async (): Promise<void> => {
-            while (queued.length > 0) {
-              const group = queued;
-              queued = [];
-              try {
-                await pwrite(fd, records.subarray(0, group.length * recordBytes), position);
-                await sync(fd);
-              } catch (error) {
-                for (const waiter of [...group, ...queued]) waiter.reject(error);
-                queued = [];
-                break;
-              }
-              position += group.length * recordBytes;
-              for (const waiter of group) waiter.resolve();
-            }
-            flushing = false;
-          };
-          const put = (): Promise<void> => new Promise((resolve, reject) => {
-            queued.push({ resolve, reject });
-            if (!flushing) {
-              flushing = true;
-              queueMicrotask(() => void flush());
-            }
-          });
-          let next = 0;
-          await Promise.all(Array.from({ length: writers }, async () => {
-            while (next < ops) {
-              next++;
-              const start = performance.now();
-              await put();
-              latencies.push((performance.now() - start) / 1000);
-            }
-          }));
-        },
-        async finish() {
-          await closeFd(fd);
-          ctx.check(statSync(path).size === ops * recordBytes, `${label}: file has ${statSync(path).size} bytes, expected ${ops * recordBytes}`);
-        },
-        latencies: () => latencies,
-      };
-    },
-  };
+  const records = new Uint8Array(recordBytes * writers).fill(0x61);
+  return appendFileWorkload(ctx, label, `bare-${writers}`, recordBytes, ops, async (fd, latencies) => {
+    let queued: { resolve(): void; reject(error: unknown): void }[] = [];
+    let position = 0;
+    let flushing = false;
+    const flush = async (): Promise<void> => {
+      while (queued.length > 0) {
+        const group = queued;
+        queued = [];
+        try {
+          await pwrite(fd, records.subarray(0, group.length * recordBytes), position);
+          await sync(fd);
+        } catch (error) {
+          for (const waiter of [...group, ...queued]) waiter.reject(error);
+          queued = [];
+          break;
+        }
+        position += group.length * recordBytes;
+        for (const waiter of group) waiter.resolve();
+      }
+      flushing = false;
+    };
+    const put = (): Promise<void> => new Promise((resolve, reject) => {
+      queued.push({ resolve, reject });
+      if (!flushing) {
+        flushing = true;
+        queueMicrotask(() => void flush());
+      }
+    });
+    let next = 0;
+    await Promise.all(Array.from({ length: writers }, async () => {
+      while (next < ops) {
+        next++;
+        const start = performance.now();
+        await put();
+        latencies.push((performance.now() - start) / 1000);
+      }
+    }));
+  });
 }
 
 /** better-sqlite3: WAL journal, synchronous=FULL, one row per transaction. */
