@@ -4,7 +4,7 @@ import { EXIT } from '../../lib/errors.ts';
 import { errorCodeOf, runCliProcess } from '../../lib/testing.ts';
 import { BENCH_SCHEMA, benchMain, type BenchReport } from './cli.ts';
 import { parseProcStat, type Figure, type Suite, type Workload } from './harness.ts';
-import { alignColumns, formatCount, formatSeconds } from './report.ts';
+import { alignColumns, formatCount, formatSeconds, formatValue } from './report.ts';
 
 /** Captures what the CLI writes. */
 function captureIo(): { stdout: string; stderr: string; io: { stdout(t: string): void; stderr(t: string): void } } {
@@ -170,12 +170,12 @@ describe('bench harness cpu figures', () => {
     expect(parseProcStat('intr 1\n')).toBeNull();
   });
 
-  it.runIf(parseProcStat('cpu 0') !== null && process.platform === 'linux')('charges a trial the CPU time it burned, per operation', async () => {
+  it.runIf(process.platform === 'linux')('charges a trial the CPU time it burned, per operation', async () => {
     const burn: Workload = {
       label: 'burn',
       prepare: () => ({
         run() {
-          const until = process.cpuUsage().user + 300_000; // 300 ms of this process's own CPU
+          const until = process.cpuUsage().user + 400_000; // 400 ms of this process's own CPU
           while (process.cpuUsage().user < until) Math.sqrt(Math.random());
         },
       }),
@@ -184,11 +184,9 @@ describe('bench harness cpu figures', () => {
     const cap = captureIo();
     expect(await benchMain(['--json', '--repeats', '1', '--warmup', '0'], cap.io, [suite])).toBe(EXIT.ok);
     const figure = (JSON.parse(cap.stdout) as BenchReport).suites[0]!.figures[0]!;
-    // The machine did at least this process's 300 ms (ticks are 10 ms), so at least 0.14 s per op.
-    expect(figure.subject.median).toBeGreaterThanOrEqual(0.14);
-    const text = captureIo();
-    await benchMain(['--repeats', '1', '--warmup', '0'], text.io, [suite]);
-    expect(text.stdout).toMatch(/cpu  burn\s+burn cpu \d+ ms\/op/);
+    // The machine did at least this process's 400 ms; /proc/stat counts 10 ms ticks, so allow a few.
+    expect(figure.subject.median).toBeGreaterThanOrEqual(0.17);
+    expect(formatValue(0.00082, 'cpu', 'put')).toBe('cpu 820 µs/put');
   });
 });
 
