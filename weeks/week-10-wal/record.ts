@@ -116,7 +116,6 @@ function headerText(lsn: number, entry: WalEntry, value_hash: string): string | 
 /** One strict decoder for every header (a fresh one per record costs more than the parse). */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-
 /** Parses a body whose CRC32C already checked; returns null when its fields are not a record. */
 function parseBody(body: Uint8Array, checksum: number): WalRecord | null {
   if (body.length < 4) return null;
