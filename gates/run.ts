@@ -112,7 +112,8 @@ async function runGate(command: Command): Promise<number> {
     process.stderr.write(`${formatGateError(notBuilt(unbuilt, { folders, through: command.week }))}\n`);
   }
   if (command.json) {
-    const ranFiles = 'files' in outcome ? outcome.files.map((file) => relative(root, file.file)) : [];
+    // Sorted: vitest reports files in the order they finished, which varies run to run.
+    const ranFiles = 'files' in outcome ? outcome.files.map((file) => relative(root, file.file)).sort() : [];
     const reportError = 'error' in outcome ? outcome.error : undefined;
     process.stdout.write(`${JSON.stringify(toJson(run, { ranFiles, reportError }), null, 2)}\n`);
   } else {
