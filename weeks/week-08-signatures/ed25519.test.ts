@@ -45,7 +45,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
   // #endregion rfc-vectors
 
   it('reproduces the W3C eddsa-jcs-2022 signature from its key pair', async () => {
-    const w3c = JSON.parse(readFileSync('/work/shared/vectors/eddsa-jcs-2022.json', 'utf8')) as {
+    const w3c = JSON.parse(readFileSync(new URL('../../testdata/vectors/eddsa-jcs-2022.json', import.meta.url), 'utf8')) as {
       keyPair: { publicKeyMultibase: string; secretKeyMultibase: string }; combinedHashHex: string; signatureHex: string;
     };
     const seed = base58(w3c.keyPair.secretKeyMultibase.slice(1)).subarray(2); // drop 0x80 0x26
