@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogger, memorySink } from '../../lib/framing.ts';
 import { OverloadController, type TaskInput, type TaskOutput, type TaskRunner, type WorkOutcome } from './controller.ts';
-import { deadlineAfter, firstExpiredStage } from './deadline.ts';
+import { deadlineAfter, firstExpiredStage, type StageSplit } from './deadline.ts';
 import type { Priority } from './ladder.ts';
 
 /** A clock the test moves by hand. */
@@ -43,15 +43,15 @@ function setup(concurrency = 1) {
   const fake = fakeRunner(clock);
   const controller = new OverloadController({ runner: fake.runner, concurrency, clock, logger });
   const outcomes = new Map<string, WorkOutcome[]>();
-  const offer = (requestId: string, budgetMs: number, priority: Priority = 'high') => {
+  const offer = (requestId: string, budgetMs: number, priority: Priority = 'high', split?: StageSplit) => {
     outcomes.set(requestId, []);
     controller.offer(
-      { requestId, task: 'spin', arg: 1, priority, deadline: deadlineAfter(clock.t, budgetMs), body: new Uint8Array(0) },
+      { requestId, task: 'spin', arg: 1, priority, deadline: deadlineAfter(clock.t, budgetMs, split), body: new Uint8Array(0) },
       (o) => outcomes.get(requestId)?.push(o),
     );
   };
   const drops = () => sink.records.filter((r) => r.msg === 'request dropped').map((r) => ({ id: r.request_id, stage: r.fields?.stage }));
-  return { clock, controller, fake, outcomes, offer, drops };
+  return { clock, controller, fake, outcomes, offer, drops, sink };
 }
 
 describe('the overload controller', () => {
@@ -92,6 +92,61 @@ describe('the overload controller', () => {
     await settle();
     expect(outcomes.get('r')).toEqual([expect.objectContaining({ errorCode: 'E_DEADLINE_EXCEEDED', stage: 'reply' })]);
     expect(drops()).toEqual([{ id: 'r', stage: 'reply' }]);
+  });
+
+  describe('with the budget split over the stages', () => {
+    /** 1000 ms shared out: admission done by 100, the queue by 500, the pool by 900, the reply by 1000. */
+    const SPLIT: StageSplit = { admission: 10, queue: 40, pool: 40, reply: 10 };
+
+    it('drops in the queue a request whose queue share ran out, long before its whole deadline, and logs the share it missed', () => {
+      const { clock, controller, offer, outcomes, drops, sink } = setup();
+      offer('busy', 10_000);
+      offer('split', 1000, 'high', SPLIT);
+      offer('whole', 1000);
+      clock.t = 499;
+      controller.tick();
+      expect(drops()).toEqual([]);
+      clock.t = 500;
+      controller.tick();
+      expect(outcomes.get('split')).toEqual([expect.objectContaining({ errorCode: 'E_DEADLINE_EXCEEDED', stage: 'queue' })]);
+      expect((outcomes.get('split')?.[0] as { message: string }).message).toContain('the queue stage\'s share of its 1000 ms budget (done by 500 ms after the first byte)');
+      expect(outcomes.get('whole')).toEqual([]); // the same wait without a split: still waiting, half its budget left
+      expect(sink.records.find((r) => r.request_id === 'split')?.fields).toMatchObject({ stage: 'queue', budget_ms: 1000, stage_end_ms: 500, late_ms: 0 });
+    });
+
+    it('hands the worker the end of the pool share, so a task started after it is not run and is dropped at the pool stage', async () => {
+      const { clock, offer, outcomes, drops, fake } = setup();
+      offer('p', 1000, 'high', SPLIT);
+      expect(fake.running[0]?.input.deadlineMs).toBe(900);
+      fake.running[0] = { ...(fake.running[0] as (typeof fake.running)[0]), startedMs: 950 }; // the worker got to it after the pool share
+      clock.t = 960;
+      fake.finishOne();
+      await settle();
+      expect(outcomes.get('p')).toEqual([expect.objectContaining({ errorCode: 'E_DEADLINE_EXCEEDED', stage: 'pool' })]);
+      expect(drops()).toEqual([{ id: 'p', stage: 'pool' }]);
+    });
+
+    it('drops at admission a request that used up its admission share arriving, and admits one that arrived within it', () => {
+      const { clock, controller, offer, outcomes } = setup();
+      clock.t = 100;
+      controller.offer(
+        { requestId: 'slow-arrival', task: 'spin', arg: 1, priority: 'high', deadline: deadlineAfter(0, 1000, SPLIT), body: new Uint8Array(0) },
+        (o) => outcomes.set('slow-arrival', [o]),
+      );
+      offer('on-time', 1000, 'high', SPLIT);
+      expect(outcomes.get('slow-arrival')).toEqual([expect.objectContaining({ errorCode: 'E_DEADLINE_EXCEEDED', stage: 'admission' })]);
+      expect(outcomes.get('on-time')).toEqual([]);
+    });
+
+    it('lets a result that came back within the whole deadline go out, even when it used the reply share', async () => {
+      const { clock, offer, outcomes, fake } = setup();
+      offer('r', 1000, 'high', SPLIT);
+      clock.t = 950;
+      fake.running[0] = { ...(fake.running[0] as (typeof fake.running)[0]), startedMs: 850 };
+      fake.finishOne();
+      await settle();
+      expect(outcomes.get('r')).toEqual([{ ok: true, body: new Uint8Array([1]) }]);
+    });
   });
 
   it('for any arrivals, budgets and finishing order: one outcome per request, one drop record per dropped request, at the first stage that could notice', async () => {

@@ -21,7 +21,7 @@
 import type { Clock } from '../../lib/clock.ts';
 import { isCivicError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/framing.ts';
-import { deadlineError, isExpired, type DeadlineStage, type RequestDeadline } from './deadline.ts';
+import { deadlineError, stageEndMs, stageExpired, type DeadlineStage, type RequestDeadline } from './deadline.ts';
 import {
   OVERLOAD_THRESHOLDS, admissionFor, checkThresholds, initialLadder, ladderStep,
   type LadderLevel, type LadderState, type OverloadThresholds, type Priority,
@@ -40,7 +40,7 @@ export interface TaskInput {
   readonly arg: number;
   /** The request body. */
   readonly body: Uint8Array;
-  /** The request's deadline on the server's clock (ms): the worker checks it before running. */
+  /** The end of the request's pool stage on the server's clock (ms): the worker checks it before running. */
   readonly deadlineMs: number;
 }
 
@@ -195,8 +195,8 @@ export class OverloadController {
   offer(item: WorkItem, done: (outcome: WorkOutcome) => void): void {
     this.#offered += 1;
     const nowMs = this.#options.clock.now();
-    // Admission stage: a request that spent its budget arriving is not worth a slot.
-    if (isExpired(item.deadline, nowMs)) return this.#drop(item, done, 'admission', nowMs);
+    // Admission stage: a request that spent its budget (or its admission share) arriving is not worth a slot.
+    if (stageExpired(item.deadline, 'admission', nowMs)) return this.#drop(item, done, 'admission', nowMs);
     this.#sample(nowMs);
     const admission = admissionFor(this.#ladder.level, item.priority, this.#table);
     if (admission.verdict === 'refuse') {
@@ -258,12 +258,12 @@ export class OverloadController {
     });
   }
 
-  /** Queue stage: drop every waiting request whose deadline has passed. */
+  /** Queue stage: drop every waiting request whose deadline (or queue share) has passed. */
   #sweep(nowMs: number): void {
-    if (!this.#queue.some((w) => isExpired(w.item.deadline, nowMs))) return;
+    if (!this.#queue.some((w) => stageExpired(w.item.deadline, 'queue', nowMs))) return;
     const keep: Waiting[] = [];
     for (const waiting of this.#queue) {
-      if (isExpired(waiting.item.deadline, nowMs)) this.#drop(waiting.item, waiting.done, 'queue', nowMs);
+      if (stageExpired(waiting.item.deadline, 'queue', nowMs)) this.#drop(waiting.item, waiting.done, 'queue', nowMs);
       else keep.push(waiting);
     }
     this.#queue = keep;
@@ -275,7 +275,7 @@ export class OverloadController {
     while (this.#running < this.#options.concurrency && this.#queue.length > 0) {
       const waiting = this.#queue.shift() as Waiting;
       const nowMs = this.#options.clock.now();
-      if (isExpired(waiting.item.deadline, nowMs)) {
+      if (stageExpired(waiting.item.deadline, 'queue', nowMs)) {
         this.#drop(waiting.item, waiting.done, 'queue', nowMs);
         continue;
       }
@@ -287,7 +287,8 @@ export class OverloadController {
   // #region run
   #run({ item, done }: Waiting): void {
     this.#running += 1;
-    const input: TaskInput = { arg: item.arg, body: item.body, deadlineMs: item.deadline.atMs };
+    const poolEndMs = stageEndMs(item.deadline, 'pool');
+    const input: TaskInput = { arg: item.arg, body: item.body, deadlineMs: poolEndMs };
     const submit = () => this.#options.runner.submit<TaskInput, TaskOutput>(item.task, input);
     // A gated request's expensive check runs here: admitted, holding a slot, before the
     // task. Without one the task is submitted at once, in this same turn.
@@ -295,9 +296,9 @@ export class OverloadController {
     started.then(
       (output) => {
         const nowMs = this.#options.clock.now();
-        if (output.dropped) this.#drop(item, done, 'pool', item.deadline.atMs + output.lateMs);
+        if (output.dropped) this.#drop(item, done, 'pool', poolEndMs + output.lateMs);
         // Reply stage: a result nobody waits for any more is not sent.
-        else if (isExpired(item.deadline, nowMs)) this.#drop(item, done, 'reply', nowMs);
+        else if (stageExpired(item.deadline, 'reply', nowMs)) this.#drop(item, done, 'reply', nowMs);
         else {
           this.#completed += 1;
           done({ ok: true, body: output.body });
@@ -327,7 +328,8 @@ export class OverloadController {
       requestId: item.requestId,
       fields: {
         result: 'dropped', stage, error_code: error.code, task: item.task, priority: item.priority,
-        budget_ms: item.deadline.budgetMs, late_ms: Math.round((nowMs - item.deadline.atMs) * 1000) / 1000,
+        budget_ms: item.deadline.budgetMs, stage_end_ms: Math.round((stageEndMs(item.deadline, stage) - item.deadline.startedMs) * 1000) / 1000,
+        late_ms: Math.round((nowMs - stageEndMs(item.deadline, stage)) * 1000) / 1000,
       },
     });
     done({ ok: false, errorCode: error.code, message: error.message, stage });
