@@ -3,12 +3,14 @@
  * segment log with `always` / `group` / `none` fsync policies and group commit, recovery
  * that cuts a torn or corrupt tail into quarantine, DurableKv, the crash-safe KV store, and the `wal` commands with `kv serve --wal`.
  * @module
+ * @category Week 10
  */
 export {
   WAL_ERRORS,
   WAL_FRAME_HEADER_BYTES, encodeWalRecord, scanWal,
   entryOfCommand, commandOfRecord, ByteSlab, SLAB_BYTES,
   FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine,
+  COMMAND_CLASSES, CRITICAL_CLASSES, MAX_SYNC_INTERVAL_MS, commandClass, describeMode, parseSyncRule, syncPolicy,
   DurableKv,
   DURABLE_KV_COMMANDS, WAL_COMMANDS, WEEK10_CLI,
 } from '../weeks/week-10-wal/mod.ts';
@@ -16,5 +18,6 @@ export type {
   WalErrorCode,
   WalOp, WalEntry, WalRecord, EncodedWalRecord, ScanDamage, ScanResult,
   AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats,
+  CommandClass, SyncMode, SyncPolicy,
   CrashPoint, DurableKvHooks, DurableKvOptions, DurableRecovery, CheckpointReport,
 } from '../weeks/week-10-wal/mod.ts';

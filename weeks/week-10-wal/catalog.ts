@@ -8,7 +8,9 @@
  *   bytes on disk are not what was acknowledged, and an operator must look;
  * - a failed write or fdatasync (`E_WAL_IO`) exits 6 (`io`) and is indefinite: the record
  *   may or may not be on disk, so the log stops taking writes until it is reopened;
- * - appending to a closed log (`E_WAL_CLOSED`) exits 7 (`unavailable`) and is definite.
+ * - appending to a closed log (`E_WAL_CLOSED`) exits 7 (`unavailable`) and is definite;
+ * - a sync rule that is malformed or relaxes a critical command (`E_WAL_POLICY`) exits 2
+ *   (`usage`): it is a configuration mistake, refused before the store opens.
  * @module
  */
 import { defineErrors } from '../../lib/errors.ts';
@@ -35,6 +37,11 @@ export const WAL_ERRORS = defineErrors({
     exit: 'io', http: 503, definite: false,
     summary: 'A write or fdatasync of the log failed, so the record may or may not be durable',
     action: 'Check the disk (space, errors in dmesg), then restart the store: the log takes no writes until reopened',
+  },
+  E_WAL_POLICY: {
+    exit: 'usage', http: 500, definite: true,
+    summary: 'A sync rule is malformed, or it would let a critical command (a delete or a compare-and-set) be acknowledged before its fsync',
+    action: 'Give rules as CLASS=sync|none|interval:MS; only put may be relaxed',
   },
   E_WAL_CLOSED: {
     exit: 'unavailable', http: 503, definite: true,

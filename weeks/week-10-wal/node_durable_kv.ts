@@ -22,8 +22,9 @@ import {
 } from '../../lib/kv.ts';
 import { WAL_ERRORS } from './catalog.ts';
 import { commandOfRecord, entryOfCommand } from './command_log.ts';
-import { Wal, type FsyncPolicy, type WalDamage, type WalStats } from './node_wal.ts';
+import { Wal, type AppendOptions, type FsyncPolicy, type WalDamage, type WalStats } from './node_wal.ts';
 import type { WalRecord } from './record.ts';
+import { commandClass, syncPolicy, type SyncPolicy } from './sync_policy.ts';
 
 const fail = errorFactory(WAL_ERRORS);
 
@@ -64,6 +65,12 @@ export interface DurableKvHooks {
 export interface DurableKvOptions {
   /** The WAL's fsync policy. */
   readonly fsync: FsyncPolicy;
+  /**
+   * When each class of command is acknowledged (default `syncPolicy(fsync)`: every class
+   * syncs, except plain puts under `none`). Build it with `syncPolicy`, which refuses to
+   * relax the critical classes.
+   */
+  readonly sync?: SyncPolicy;
   /** The term new commands are logged in (default 0: a single node). */
   readonly term?: number;
   /** Drill hooks. */
@@ -123,6 +130,10 @@ export class DurableKv implements KvStore {
   /** Commands whose WAL append is durable, waiting for their turn to apply (LSN order). */
   readonly #turns = new Map<number, () => void>();
   readonly #waiters: { lsn: number; wake: () => void }[] = [];
+  readonly #sync: SyncPolicy;
+  /** The pending `interval` sync, and when it fires (`performance.now()` ms). */
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+  #syncDue = 0;
   /** The recovery that opened this store. */
   readonly recovery: DurableRecovery;
 
@@ -132,6 +143,7 @@ export class DurableKv implements KvStore {
     this.#snapshots = snapshots;
     this.#term = options.term ?? 0;
     this.#hooks = options.hooks ?? {};
+    this.#sync = options.sync ?? syncPolicy(options.fsync);
     this.recovery = recovery;
   }
 
@@ -197,6 +209,11 @@ export class DurableKv implements KvStore {
     return this.#wal.stats;
   }
 
+  /** When each class of command is acknowledged. */
+  get syncPolicy(): SyncPolicy {
+    return this.#sync;
+  }
+
   // #region durable-apply
   /**
    * Logs `command`, waits until the log record is durable under the fsync policy, then
@@ -211,7 +228,8 @@ export class DurableKv implements KvStore {
     if (problem !== undefined) return invalidResult(command, problem, 0);
     const at = this.#hooks.at;
     if (at !== undefined) await at('before-append', this.#wal.nextLsn);
-    const record = await this.#wal.append(entryOfCommand(command, this.#term)); // throws: nothing applied
+    const append = this.#appendOptions(command);
+    const record = await this.#wal.append(entryOfCommand(command, this.#term), append); // throws: nothing applied
     if (at !== undefined) await at('after-append', record.lsn);
     if (record.lsn !== this.#machine.appliedLsn + 1) await this.#turn(record.lsn);
     const result = this.#machine.apply(commandOfRecord(record), contextOf(record));
@@ -221,6 +239,36 @@ export class DurableKv implements KvStore {
     return result;
   }
   // #endregion durable-apply
+
+  // #region sync-enforce
+  /**
+   * Where the sync policy is enforced: the command's class picks its mode. `sync` forces a
+   * durability point before the acknowledgement under every `--fsync`; `interval` and
+   * `none` are acknowledged once written, `interval` with an fdatasync promised within its
+   * bound (one timer for the whole store, moved earlier when a shorter bound asks).
+   */
+  #appendOptions(command: KvCommand): AppendOptions {
+    const mode = this.#sync[commandClass(command)];
+    if (mode.kind === 'sync') return { forceSync: true };
+    if (mode.kind === 'interval') this.#syncWithin(mode.ms);
+    return { durable: false };
+  }
+
+  /** Arms the store's interval sync to run within `ms` from now, unless it runs sooner already. */
+  #syncWithin(ms: number): void {
+    const due = performance.now() + ms;
+    if (this.#syncTimer !== undefined) {
+      if (this.#syncDue <= due) return;
+      clearTimeout(this.#syncTimer);
+    }
+    this.#syncDue = due;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      // A failure fails the log: the next append rejects with E_WAL_CLOSED.
+      this.#wal.sync().catch(() => undefined);
+    }, ms);
+  }
+  // #endregion sync-enforce
 
   /** Resolves when every LSN before `lsn` has been applied (appends resolve in order; hooks may not). */
   #turn(lsn: number): Promise<void> {
@@ -303,8 +351,13 @@ export class DurableKv implements KvStore {
   }
   // #endregion durable-checkpoint
 
-  /** Waits for pending commands and closes the log. */
+  /** Waits for pending commands, runs an interval sync still owed, and closes the log. */
   async close(): Promise<void> {
+    if (this.#syncTimer !== undefined) {
+      clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
+      await this.#wal.sync();
+    }
     await this.#wal.close();
   }
 }

@@ -105,8 +105,16 @@ export interface WalOpened {
 export interface WalStats {
   /** Writes issued: one per batch (a group under `group`, one record under `always`). */
   readonly batches: number;
-  /** Durability points: O_DSYNC writes under `always`, fdatasyncs under `group`, 0 under `none`. */
+  /**
+   * Durability points: O_DSYNC writes under `always`; fdatasyncs under `group`, and under
+   * `none` those that forced appends and {@link Wal.sync} asked for.
+   */
   readonly syncs: number;
+  /**
+   * The highest LSN a completed durability point covers: every record at or below it
+   * survives a power cut. Under `none`, only forced appends and {@link Wal.sync} move it.
+   */
+  readonly durableLsn: number;
 }
 
 /** One append waiting for its batch. */
@@ -114,8 +122,8 @@ interface Pending {
   readonly lsn: number;
   readonly bytes: Uint8Array;
   readonly record: WalRecord;
-  /** `durable: false`: needs no fdatasync of its own (see {@link AppendOptions}). */
-  readonly lazy: boolean;
+  /** Whether an fdatasync that begins after its write must return before it resolves. */
+  readonly needsSync: boolean;
   readonly resolve: (record: WalRecord) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -129,6 +137,13 @@ export interface AppendOptions {
    * index, which a restarted node learns again. Default true.
    */
   readonly durable?: boolean;
+  /**
+   * `true`: resolve only after a durability point that began after the record's write,
+   * under every policy, `none` included (where it costs one fdatasync that the policy would
+   * otherwise skip). For commands whose acknowledgement must never outrun the disk (see
+   * `sync_policy.ts`); it overrides `durable: false`. Default false.
+   */
+  readonly forceSync?: boolean;
 }
 
 /** A barrier in the append queue (rotation), run between batches. */
@@ -337,6 +352,9 @@ export class Wal {
   #closed = false;
   #batches = 0;
   #syncs = 0;
+  /** The last LSN written, and the last one a completed durability point covers. */
+  #writtenLsn = 0;
+  #durableLsn = 0;
   #idle: (() => void)[] = [];
 
   private constructor(dir: string, options: WalOptions, fd: number, segment: string, segmentFirst: number, size: number, nextLsn: number) {
@@ -349,6 +367,8 @@ export class Wal {
     this.#segmentFirst = segmentFirst;
     this.#size = size;
     this.#nextLsn = nextLsn;
+    this.#writtenLsn = nextLsn - 1; // what recovery found is on disk, and was cut durably
+    this.#durableLsn = nextLsn - 1;
   }
 
   /**
@@ -399,9 +419,9 @@ export class Wal {
     return this.#segment;
   }
 
-  /** Counters since open (group commit shows batches < appends). */
+  /** Counters since open (group commit shows batches < appends), and how far the log is durable. */
   get stats(): WalStats {
-    return { batches: this.#batches, syncs: this.#syncs };
+    return { batches: this.#batches, syncs: this.#syncs, durableLsn: this.#durableLsn };
   }
 
   // #region wal-append
@@ -411,7 +431,8 @@ export class Wal {
    * after an fdatasync that began once its bytes were written (`group`), or after the
    * write alone (`none`). Records resolve in LSN order.
    * @param entry - the command
-   * @param options - `durable: false` to skip the record's own fdatasync ({@link AppendOptions})
+   * @param options - `durable: false` to skip the record's own fdatasync, `forceSync: true`
+   *   to have one under every policy ({@link AppendOptions})
    * @returns the record as logged (with its LSN, value hash and checksum)
    * @throws CivicError `E_WAL_IO` (indefinite) when the write or fdatasync failed;
    *   `E_WAL_CLOSED` when the log is closed or failed before this call
@@ -423,7 +444,8 @@ export class Wal {
     const lsn = this.#nextLsn++;
     const { bytes, record } = encodeWalRecord(lsn, entry, nodeSha256Hex);
     return new Promise<WalRecord>((resolve, reject) => {
-      this.#queue.push({ lsn, bytes, record, lazy: options.durable === false, resolve, reject });
+      const needsSync = options.forceSync === true || (this.#policy === 'group' && options.durable !== false);
+    this.#queue.push({ lsn, bytes, record, needsSync, resolve, reject });
       this.#kick();
     });
   }
@@ -460,8 +482,9 @@ export class Wal {
   /**
    * Stage 1, the writer (started by {@link Wal.append} through `#kick`, which set
    * `#writing`): one pwrite per batch, batches strictly in LSN order. Under
-   * `group` a written batch joins `#unsynced` and the writer goes straight on to the next
-   * batch, so the next group is written while the previous fdatasync is still running.
+   * `group` and `none` a written batch joins `#unsynced` and the writer goes straight on to
+   * the next batch, so the next group is written while the previous fdatasync is still
+   * running (under `none` only a forced record starts one; the rest pass straight through).
    */
   async #writeLoop(): Promise<void> {
     try {
@@ -482,11 +505,11 @@ export class Wal {
         }
         if (this.#failed !== null) {
           for (const p of batch) p.reject(this.#failed); // the sync stage failed meanwhile
-        } else if (this.#policy === 'group') {
+        } else if (this.#policy !== 'always') {
           this.#unsynced.push(...batch);
           if (!this.#syncing) void this.#syncLoop();
         } else {
-          for (const p of batch) p.resolve(p.record); // `always`: O_DSYNC write; `none`: written
+          for (const p of batch) p.resolve(p.record); // the O_DSYNC write was the sync
         }
       }
     } finally {
@@ -496,17 +519,19 @@ export class Wal {
   }
 
   /**
-   * Stage 2, `group` only: one fdatasync at a time, each covering every batch written
+   * Stage 2, `group` and `none`: one fdatasync at a time, each covering every batch written
    * before it began. Whatever is written while it runs waits for the next one, so the
    * groups size themselves to the disk: the slower the fdatasync, the more it covers.
-   * Records appended with `durable: false` resolve in their turn and never start one.
+   * Records that need no sync (`durable: false`, or not forced under `none`) resolve in
+   * their turn and never start one.
    */
   async #syncLoop(): Promise<void> {
     this.#syncing = true;
     try {
       while (this.#unsynced.length > 0 && this.#failed === null) {
         const covered = this.#unsynced.splice(0);
-        if (covered.some((p) => !p.lazy)) {
+        if (covered.some((p) => p.needsSync)) {
+          const through = covered[covered.length - 1]!.lsn;
           const started = this.#now();
           try {
             await fdatasyncFd(this.#fd);
@@ -519,6 +544,7 @@ export class Wal {
           const recent = this.#recentSyncs.slice(0, Math.min(this.#syncsTimed, this.#recentSyncs.length)).sort();
           this.#syncMs = recent[recent.length >> 1]!;
           this.#syncs++;
+          this.#durableLsn = Math.max(this.#durableLsn, through);
         } // else: only records that asked for no fdatasync of their own, all written
         // Resolve in LSN order, synchronously, so callers continue in LSN order.
         for (const p of covered) p.resolve(p.record);
@@ -567,7 +593,11 @@ export class Wal {
     }
     this.#size = position + bytes.length;
     this.#batches++;
-    if (this.#policy === 'always') this.#syncs++; // the O_DSYNC pwrite above was the sync
+    this.#writtenLsn = batch[batch.length - 1]!.lsn;
+    if (this.#policy === 'always') { // the O_DSYNC pwrite above was the sync
+      this.#syncs++;
+      this.#durableLsn = this.#writtenLsn;
+    }
   }
   // #endregion wal-append
 
@@ -656,6 +686,29 @@ export class Wal {
     return dropped;
   }
   // #endregion wal-rotate
+
+  /**
+   * Makes every record appended before this call durable: one fdatasync, unless a
+   * durability point already covers them all. What `interval` sync rules run on a timer.
+   * @returns the last LSN now durable
+   * @throws CivicError `E_WAL_IO` when the fdatasync failed (the log then refuses every
+   *   later append), `E_WAL_CLOSED` when the log is closed or failed
+   */
+  sync(): Promise<number> {
+    return this.#barrier(async () => {
+      if (this.#durableLsn >= this.#writtenLsn) return this.#durableLsn;
+      const through = this.#writtenLsn;
+      try {
+        await fdatasyncFd(this.#fd);
+      } catch (error) {
+        this.#fail(error, []);
+        throw this.#failed;
+      }
+      this.#syncs++;
+      this.#durableLsn = through;
+      return through;
+    });
+  }
 
   /** Resolves once every append made so far has settled. */
   drain(): Promise<void> {
