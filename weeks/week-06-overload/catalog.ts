@@ -20,6 +20,11 @@ export const OVERLOAD_ERRORS = defineErrors({
     summary: 'The server is shedding load and refused a low-priority request before doing any of it',
     action: 'Retry after the retry_after_ms the reply names, or mark the request high priority if it truly is',
   },
+  E_CLIENT_THROTTLED: {
+    exit: 'unavailable', http: 429, definite: true,
+    summary: 'This connection sent requests faster than its per-client rate, so the server refused one before doing any of it',
+    action: 'Slow down: wait the retry_after_ms the reply names before the next request, or spread the work over time',
+  },
   E_DEADLINE_EXCEEDED: {
     exit: 'unavailable', http: 504, definite: false,
     summary: 'The request ran out of time before the server could answer it, so the server dropped it',

@@ -9,6 +9,10 @@
  *   `socket.write()`'s return value is obeyed (a `false` stops writing until 'drain'),
  *   reading stops while too many replies wait, and a client that lets its queue pass
  *   `maxEgressBytes`, or sends no 'drain' for `noDrainMs`, is cut with `E_SLOW_CLIENT`;
+ * - **a per-client request rate** (off unless `clientRate` is given): a second
+ *   {@link TokenBucket}, one token per request, refuses a client that asks faster than
+ *   its rate with `E_CLIENT_THROTTLED` and a retry hint, before its request reaches the
+ *   shared queue, so one greedy client cannot fill the queue every client shares;
  * - **a connection cap** through `server.maxConnections`: Node closes the extra sockets
  *   itself and emits 'drop', which is counted.
  *
@@ -22,7 +26,7 @@ import { isCivicError } from '../../lib/errors.ts';
 import { FrameDecoder, formatAddress, listenError, preciseClock, type Logger, type NetAddress } from '../../lib/framing.ts';
 import { LoopDelayMonitor } from '../../lib/server.ts';
 import { OverloadController, type ControllerStats, type TaskRunner, type WorkOutcome } from './controller.ts';
-import { deadlineAfter, deadlineError, isExpired, type RequestDeadline } from './deadline.ts';
+import { deadlineAfter, deadlineError, stageEndMs, stageExpired, type RequestDeadline, type StageSplit } from './deadline.ts';
 import { OVERLOAD_THRESHOLDS, type OverloadThresholds } from './ladder.ts';
 import { DEFAULT_PROGRESS_RULE, ProgressMeter, type ProgressRule } from './progress.ts';
 import type { AnswerListener, RequestGate } from './request_gate.ts';
@@ -37,6 +41,14 @@ export interface EgressLimits {
   readonly maxEgressBytes: number;
   /** After `write()` returns false, the most ms to wait for 'drain' before cutting the client. */
   readonly noDrainMs: number;
+}
+
+/** One client's request budget: a token bucket with one token per request. */
+export interface ClientRate {
+  /** Requests each client may send per second, sustained. */
+  readonly perSec: number;
+  /** Requests a client may send at once, on a full bucket. */
+  readonly burst: number;
 }
 
 /** The defaults: pause at 128 KiB, cut past 1 MiB or after 5 s without a drain. */
@@ -66,6 +78,8 @@ export interface OverloadServerOptions {
   readonly egressRate?: EgressRate;
   /** The egress queue limits. Default {@link DEFAULT_EGRESS_LIMITS}. */
   readonly egressLimits?: EgressLimits;
+  /** Each client's request rate; requests past it are refused with `E_CLIENT_THROTTLED`. Default: no limit. */
+  readonly clientRate?: ClientRate;
   /** Requests one client may have admitted and unanswered before its reading pauses. Default 64. */
   readonly maxInFlight?: number;
   /** Close a connection silent this long at a frame boundary with nothing in flight (ms). Default 30000. */
@@ -74,6 +88,8 @@ export interface OverloadServerOptions {
   readonly tickMs?: number;
   /** Log a `server stats` record this often; 0 for never. Default 0. */
   readonly statsIntervalMs?: number;
+  /** Each deadline stage's share of a request's budget. Default: none, every stage checks the whole deadline. */
+  readonly stageSplit?: StageSplit;
   /** Times deadlines, waits and windows. Default `preciseClock` (the workers' clock too). */
   readonly clock?: Clock;
   /**
@@ -126,6 +142,8 @@ export interface OverloadServerStats {
   readonly maxEgressQueuedBytes: number;
   /** Replies dropped at the reply stage because egress held them past their deadline. */
   readonly egressExpired: number;
+  /** Requests refused with `E_CLIENT_THROTTLED` because their client was past its rate. */
+  readonly throttled: number;
   /** The controller's counters. */
   readonly controller: ControllerStats;
   /** The process's memory now. */
@@ -147,15 +165,18 @@ interface Shared {
   readonly maxFrameBytes: number;
   readonly progress: ProgressRule;
   readonly egressRate: EgressRate;
+  readonly clientRate: ClientRate | undefined;
   readonly egress: EgressLimits;
   readonly maxInFlight: number;
   readonly idleMs: number;
   readonly respectBackpressure: boolean;
+  readonly stageSplit: StageSplit | undefined;
   readonly gate: RequestGate | undefined;
   readonly onAnswer: AnswerListener | undefined;
   released(connection: TaskConnection, reason: OverloadCloseReason): void;
   egressPeak(bytes: number): void;
   egressExpired(): void;
+  throttled(): void;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -173,6 +194,7 @@ export class OverloadServer {
   #droppedConnections = 0;
   #maxEgress = 0;
   #egressExpired = 0;
+  #throttled = 0;
   #tick: Timer | undefined;
   #statsTimer: Timer | undefined;
   #closing: Promise<void> | undefined;
@@ -192,10 +214,12 @@ export class OverloadServer {
       maxFrameBytes: options.maxFrameBytes ?? OVERLOAD_SERVER_DEFAULTS.maxFrameBytes,
       progress: options.progress ?? DEFAULT_PROGRESS_RULE,
       egressRate: options.egressRate ?? DEFAULT_EGRESS_RATE,
+      clientRate: options.clientRate,
       egress: options.egressLimits ?? DEFAULT_EGRESS_LIMITS,
       maxInFlight: options.maxInFlight ?? OVERLOAD_SERVER_DEFAULTS.maxInFlight,
       idleMs: options.idleMs ?? OVERLOAD_SERVER_DEFAULTS.idleMs,
       respectBackpressure: options.respectBackpressure ?? true,
+      stageSplit: options.stageSplit,
       gate: options.gate,
       onAnswer: options.onAnswer,
       released: (connection, reason) => {
@@ -204,6 +228,7 @@ export class OverloadServer {
       },
       egressPeak: (bytes) => (this.#maxEgress = Math.max(this.#maxEgress, bytes)),
       egressExpired: () => (this.#egressExpired += 1),
+      throttled: () => (this.#throttled += 1),
     };
   }
 
@@ -258,7 +283,7 @@ export class OverloadServer {
     return {
       connections: this.#connections.size, accepted: this.#accepted, droppedConnections: this.#droppedConnections,
       closedByReason: { ...this.#closedByReason }, paused, egressQueuedBytes, maxEgressQueuedBytes: this.#maxEgress,
-      egressExpired: this.#egressExpired, controller: this.#controller.stats(),
+      egressExpired: this.#egressExpired, throttled: this.#throttled, controller: this.#controller.stats(),
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, arrayBuffersBytes: memory.arrayBuffers },
     };
   }
@@ -273,7 +298,7 @@ export class OverloadServer {
       fields: {
         result: 'stats', ladder: c.level, depth: c.depth, max_depth: c.maxDepth, running: c.running,
         offered: c.offered, admitted: c.admitted, completed: c.completed,
-        refused_overloaded: c.refused.E_OVERLOADED ?? 0, refused_shed: c.refused.E_SHED_LOW_PRIORITY ?? 0,
+        refused_overloaded: c.refused.E_OVERLOADED ?? 0, refused_shed: c.refused.E_SHED_LOW_PRIORITY ?? 0, refused_throttled: s.throttled,
         dropped_admission: c.dropped.admission ?? 0, dropped_queue: c.dropped.queue ?? 0,
         dropped_pool: c.dropped.pool ?? 0, dropped_reply: (c.dropped.reply ?? 0) + s.egressExpired,
         level_changes: c.levelChanges, connections: s.connections, accepted: s.accepted,
@@ -344,6 +369,8 @@ class TaskConnection {
   readonly #log: Logger;
   readonly #decoder: FrameDecoder;
   readonly #bucket: TokenBucket;
+  /** The request budget, one token per request; undefined without a per-client rate. */
+  readonly #requests: TokenBucket | undefined;
   #meter: ProgressMeter;
   /** When the first byte of the open frame arrived. */
   #frameStartedMs = 0;
@@ -370,6 +397,8 @@ class TaskConnection {
     this.#decoder = new FrameDecoder({ maxFrameBytes: shared.maxFrameBytes });
     this.#meter = new ProgressMeter(shared.progress);
     this.#bucket = new TokenBucket(shared.egressRate, shared.clock.now());
+    const rate = shared.clientRate;
+    this.#requests = rate === undefined ? undefined : new TokenBucket({ ratePerSec: rate.perSec, burstBytes: rate.burst }, shared.clock.now());
     socket.setTimeout(shared.idleMs);
     socket.on('timeout', () => {
       // The idle timer only judges silence between frames; inside one the progress rule rules.
@@ -471,8 +500,19 @@ class TaskConnection {
       const errorCode = isCivicError(error) ? error.code : 'E_MESSAGE_MALFORMED';
       return this.#refuse(claimed ?? request?.requestId ?? 'none', errorCode, (error as Error).message, startedMs);
     }
-    const deadline = deadlineAfter(startedMs, request.timeoutMs);
     const { requestId } = request;
+    // #region client-rate
+    // One token per request: a client past its rate is refused here, before the shared
+    // queue, so its excess never counts against the other clients' depth.
+    const waitMs = this.#requests?.take(1, this.#shared.clock.now()) ?? 0;
+    if (waitMs > 0) {
+      this.#shared.throttled();
+      const { perSec, burst } = this.#shared.clientRate as ClientRate;
+      const message = `Cannot accept request: this connection is past its rate of ${perSec} requests a second (burst ${burst}); retry after ${waitMs} ms`;
+      return this.#refuse(requestId, 'E_CLIENT_THROTTLED', message, startedMs, waitMs);
+    }
+    // #endregion client-rate
+    const deadline = deadlineAfter(startedMs, request.timeoutMs, this.#shared.stageSplit);
     this.#inFlight += 1;
     this.#shared.controller.offer(
       { requestId, task: request.task, arg: request.arg, priority: request.priority, deadline, body: request.body, ...(authorize === undefined ? {} : { authorize }) },
@@ -481,10 +521,10 @@ class TaskConnection {
   }
   // #endregion request
 
-  /** Answers a frame refused before admission. */
-  #refuse(requestId: string, errorCode: string, message: string, startedMs: number): void {
-    this.#send({ frame: encodeTaskAnswer({ type: 'error', requestId, errorCode, message }), requestId });
-    this.#shared.onAnswer?.({ requestId, ok: false, errorCode, latencyMs: this.#shared.clock.now() - startedMs });
+  /** Answers a frame refused before admission (with a retry hint, for a throttled client). */
+  #refuse(requestId: string, errorCode: string, message: string, startedMs: number, retryAfterMs?: number): void {
+    this.#send({ frame: encodeTaskAnswer({ type: 'error', requestId, errorCode, message, retryAfterMs }), requestId });
+    this.#shared.onAnswer?.({ requestId, ok: false, errorCode, latencyMs: this.#shared.clock.now() - startedMs, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
 
   #answered(requestId: string, outcome: WorkOutcome, deadline: RequestDeadline): void {
@@ -530,13 +570,13 @@ class TaskConnection {
       this.#egress.shift();
       this.#egressQueued -= head.frame.length;
       let frame = head.frame;
-      if (head.deadline !== undefined && isExpired(head.deadline, nowMs)) {
+      if (head.deadline !== undefined && stageExpired(head.deadline, 'reply', nowMs)) {
         // Reply stage, at the last moment: the bucket held this result past its deadline.
         this.#shared.egressExpired();
         const error = deadlineError(head.deadline, nowMs, 'reply');
         this.#log.warn('request dropped', {
           requestId: head.requestId,
-          fields: { result: 'dropped', stage: 'reply', error_code: error.code, budget_ms: head.deadline.budgetMs, late_ms: Math.round(nowMs - head.deadline.atMs) },
+          fields: { result: 'dropped', stage: 'reply', error_code: error.code, budget_ms: head.deadline.budgetMs, late_ms: Math.round(nowMs - stageEndMs(head.deadline, 'reply')) },
         });
         frame = encodeTaskAnswer({ type: 'error', requestId: head.requestId, errorCode: error.code, message: error.message, stage: 'reply' });
       }
