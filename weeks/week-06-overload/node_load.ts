@@ -142,6 +142,8 @@ export interface PhaseSummary {
   readonly p50Ms: number | null;
   /** 95th-percentile latency of the correct answers (ms), null without any. */
   readonly p95Ms: number | null;
+  /** 99th-percentile latency of the correct answers (ms), null without any: the tail one slow answer in a hundred sets. */
+  readonly p99Ms: number | null;
   /** Failed share of the requests sent. */
   readonly errorRate: number;
 }
@@ -277,6 +279,7 @@ export async function runTaskLoad(options: TaskLoadOptions): Promise<TaskLoadRep
       throughputPerSec: round(total.ok / seconds),
       p50Ms: total.latency.count === 0 ? null : round(total.latency.percentile(50) as number),
       p95Ms: total.latency.count === 0 ? null : round(total.latency.percentile(95) as number),
+      p99Ms: total.latency.count === 0 ? null : round(total.latency.percentile(99) as number),
       errorRate: total.sent === 0 ? 0 : round(errors / total.sent, 6),
     });
   }

@@ -13,9 +13,10 @@ import { FRAME_ERRORS, createLogger, firstSignal, formatAddress, openLog } from 
 import { POOL_ERRORS, WorkerPool } from '../../lib/pool.ts';
 import { SERVER_ERRORS } from '../../lib/server.ts';
 import { OVERLOAD_ERRORS } from './catalog.ts';
+import { parseStageSplit, type StageSplit } from './deadline.ts';
 import { OVERLOAD_THRESHOLDS, checkThresholds, type OverloadThresholds } from './ladder.ts';
 import { runTaskLoad, type LoadInterval } from './node_load.ts';
-import { DEFAULT_EGRESS_LIMITS, OVERLOAD_SERVER_DEFAULTS, OverloadServer, type OverloadServerOptions } from './node_overload_server.ts';
+import { DEFAULT_EGRESS_LIMITS, OVERLOAD_SERVER_DEFAULTS, OverloadServer, type ClientRate, type OverloadServerOptions } from './node_overload_server.ts';
 import { TASK_HANDLERS } from './node_tasks.ts';
 import { DEFAULT_PROGRESS_RULE } from './progress.ts';
 import { TASK_NAMES } from './task_message.ts';
@@ -42,6 +43,24 @@ async function thresholdsOf(args: CommandArgs): Promise<OverloadThresholds> {
     throw usage('E_USAGE_VALUE', `Cannot use --thresholds ${path}: ${(error as Error).message}`);
   }
   return table;
+}
+
+/** Reads `--stage-split admission=A,queue=Q,pool=P,reply=R` (percentages adding up to 100), if given. */
+function stageSplitOf(args: CommandArgs): StageSplit | undefined {
+  const text = stringFlag(args, 'stage-split');
+  if (text === undefined) return undefined;
+  try {
+    return parseStageSplit(text);
+  } catch (error) {
+    throw usage('E_USAGE_VALUE', `Cannot use --stage-split ${text}: ${(error as Error).message}`);
+  }
+}
+
+/** Reads `--client-rate N` and `--client-burst N`: undefined (no per-client limit) when the rate is 0 or absent. */
+function clientRateOf(args: CommandArgs): ClientRate | undefined {
+  const perSec = intFlag(args, 'client-rate', { min: 0, max: 1_000_000, fallback: 0 });
+  if (perSec === 0) return undefined;
+  return { perSec, burst: intFlag(args, 'client-burst', { min: 1, max: 1_000_000, fallback: perSec }) };
 }
 
 // #region serve-command
@@ -76,6 +95,8 @@ export async function runOverloadServeCommand(args: CommandArgs, io: CliIo, over
     maxInFlight: intFlag(args, 'max-in-flight', { min: 1, max: 1_000_000, fallback: OVERLOAD_SERVER_DEFAULTS.maxInFlight }),
     idleMs: intFlag(args, 'idle-timeout-ms', { min: 1, max: DAY_MS, fallback: OVERLOAD_SERVER_DEFAULTS.idleMs }),
     statsIntervalMs: intFlag(args, 'stats-interval-ms', { min: 0, max: DAY_MS, fallback: 1000 }),
+    stageSplit: stageSplitOf(args),
+    clientRate: clientRateOf(args),
   };
   if (options.egressLimits.maxEgressBytes < maxFrameBytes + 1024) {
     // A cap below one whole reply would cut a client that did nothing wrong.
@@ -115,7 +136,7 @@ export async function runOverloadServeCommand(args: CommandArgs, io: CliIo, over
 function intervalLine(i: LoadInterval): string {
   const ms = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)}ms`);
   const codes = Object.entries(i.codes).map(([code, n]) => `${code}=${n}`).join(' ');
-  return `${i.endS.toFixed(1).padStart(6)}s ${i.phase.padEnd(9)} sent ${String(i.sent).padStart(5)}  ok ${String(i.ok).padStart(5)} (${i.throughputPerSec.toFixed(0)}/s)  p50 ${ms(i.p50Ms)} p95 ${ms(i.p95Ms)}  ${codes}`.trimEnd();
+  return `${i.endS.toFixed(1).padStart(6)}s ${i.phase.padEnd(9)} sent ${String(i.sent).padStart(5)}  ok ${String(i.ok).padStart(5)} (${i.throughputPerSec.toFixed(0)}/s)  p50 ${ms(i.p50Ms)} p95 ${ms(i.p95Ms)} p99 ${ms(i.p99Ms)}  ${codes}`.trimEnd();
 }
 
 /** Runs `overload load`. */
@@ -147,7 +168,7 @@ async function runLoad(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   else {
     for (const p of report.phases) {
       const codes = Object.entries(p.codes).map(([code, n]) => `${code}=${n}`).join(' ');
-      io.stdout(`${p.name}: ${p.ratePerSec}/s offered, ${p.ok}/${p.sent} ok (${p.throughputPerSec}/s), p50 ${p.p50Ms ?? '-'} ms, p95 ${p.p95Ms ?? '-'} ms, error rate ${(p.errorRate * 100).toFixed(2)} %${codes === '' ? '' : ` (${codes})`}\n`);
+      io.stdout(`${p.name}: ${p.ratePerSec}/s offered, ${p.ok}/${p.sent} ok (${p.throughputPerSec}/s), p50 ${p.p50Ms ?? '-'} ms, p95 ${p.p95Ms ?? '-'} ms, p99 ${p.p99Ms ?? '-'} ms, error rate ${(p.errorRate * 100).toFixed(2)} %${codes === '' ? '' : ` (${codes})`}\n`);
     }
   }
   return EXIT.ok;
@@ -175,11 +196,14 @@ export const OVERLOAD_COMMANDS: CommandGroup = {
         valueFlag('min-progress-bytes', 'N', `bytes of an open frame a client must send per window; 0 turns the rule off (default ${DEFAULT_PROGRESS_RULE.minBytes})`),
         valueFlag('egress-rate', 'BYTES/S', `per-client reply rate (default ${DEFAULT_EGRESS_RATE.ratePerSec})`),
         valueFlag('egress-burst', 'N', `per-client burst cap (default ${DEFAULT_EGRESS_RATE.burstBytes})`),
+        valueFlag('client-rate', 'N', 'requests a second each client may send; past it they are refused with E_CLIENT_THROTTLED; 0 for no limit (default 0)'),
+        valueFlag('client-burst', 'N', 'requests a client may send at once within its --client-rate (default: the rate)'),
         valueFlag('low-watermark-bytes', 'N', `stop reading a client with this many reply bytes waiting (default ${DEFAULT_EGRESS_LIMITS.lowWatermarkBytes})`),
         valueFlag('max-egress-bytes', 'N', `cut a client rather than hold more reply bytes for it (default ${DEFAULT_EGRESS_LIMITS.maxEgressBytes})`),
         valueFlag('no-drain-ms', 'MS', `cut a client whose socket sends no 'drain' this long (default ${DEFAULT_EGRESS_LIMITS.noDrainMs})`),
         valueFlag('max-in-flight', 'N', `admitted, unanswered requests per client before its reading pauses (default ${OVERLOAD_SERVER_DEFAULTS.maxInFlight})`),
         valueFlag('idle-timeout-ms', 'MS', `close a connection silent this long between frames (default ${OVERLOAD_SERVER_DEFAULTS.idleMs})`),
+        valueFlag('stage-split', 'SHARES', 'share each request\'s budget over its stages, e.g. admission=10,queue=40,pool=40,reply=10 (percent, 100 in all); each stage drops a request once its share has run out (default: every stage checks the whole deadline)'),
         valueFlag('grace-ms', 'MS', 'on SIGINT/SIGTERM, time for admitted work to finish (default 5000)'),
         valueFlag('stats-interval-ms', 'MS', 'log a "server stats" record this often; 0 for never (default 1000)'),
         { name: 'node-id', type: 'string', value: 'ID', help: 'the node_id field of every log record (default overload-server)' },

@@ -89,10 +89,10 @@ writeFileSync(join(out, 'backpressure.json'), `${JSON.stringify(document, null, 
 writeFileSync(join(out, 'backpressure.svg'), renderSoakSvg(intervals, { title, errorRateCap: ERROR_RATE_CAP, throughput: true }));
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-process.stdout.write('| phase | offered/s | ok/s | p50 ms | p95 ms | error rate | errors by code |\n|---|---|---|---|---|---|---|\n');
+process.stdout.write('| phase | offered/s | ok/s | p50 ms | p95 ms | p99 ms | error rate | errors by code |\n|---|---|---|---|---|---|---|---|\n');
 for (const p of report.phases) {
   const codes = Object.entries(p.codes).map(([code, n]) => `${code} ${n}`).join(', ') || '-';
-  process.stdout.write(`| ${p.name} | ${p.ratePerSec} | ${p.throughputPerSec} | ${p.p50Ms ?? '-'} | ${p.p95Ms ?? '-'} | ${pct(p.errorRate)} | ${codes} |\n`);
+  process.stdout.write(`| ${p.name} | ${p.ratePerSec} | ${p.throughputPerSec} | ${p.p50Ms ?? '-'} | ${p.p95Ms ?? '-'} | ${p.p99Ms ?? '-'} | ${pct(p.errorRate)} | ${codes} |\n`);
 }
 process.stdout.write(`${pass ? 'PASS' : 'FAIL'}: normal-phase error rate ${pct(normal?.errorRate ?? 1)} against a cap of ${pct(ERROR_RATE_CAP)}\n`);
 process.exitCode = pass ? 0 : 1;
