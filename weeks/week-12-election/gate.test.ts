@@ -10,12 +10,13 @@
  * `RaftNode`s, where a scenario can be built exactly. No wall-clock speed assertion:
  * the failover time is measured and printed, not judged.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../lib/framing.ts';
 import { KvStateMachine, sendKvFrame, type KvRequest } from '../../lib/kv.ts';
 import {
-  checkOperations, kvModel, ProcessCluster, RaftNode, until,
+  checkOperations, kvModel, ProcessCluster, RaftNode, RaftStorage, until,
   type Entry, type KvInput, type KvOutput, type Message, type Operation, type RaftConfig, type RaftRestore, type StatusReply,
 } from '../../lib/replication.ts';
 import { makeWorkspace, thrownCode } from '../../lib/testing.ts';
@@ -54,6 +55,39 @@ function signedPut(request: KvRequest & { request_id: string }): Uint8Array {
 }
 /** The fault proxy in front of each node. */
 const proxies = { get: (id: string) => kit.proxy(id) };
+/** What one SIGKILL did: the node's own status read just before it, and the term its disk holds after. */
+interface Kill {
+  /** The status the killed node itself answered immediately before the signal. */
+  readonly before: StatusReply;
+  /** The current term in its persisted hard state, read from its data directory after it died. */
+  readonly persistedTerm: number;
+}
+
+/** Asks node `id` for its status, SIGKILLs it at once, then reads the term it had persisted when it died. */
+async function sigkill(id: string): Promise<Kill> {
+  const [before] = await kit.status([id]);
+  await kit.kill(id);
+  const { storage, restore } = await RaftStorage.open(join(kit.cluster.config.data_dir, id));
+  await storage.close();
+  return { before: before as StatusReply, persistedTerm: restore.hardState.term };
+}
+
+/**
+ * Why a kill was not a kill of the leader, or none: the node said it led term T just
+ * before the signal, its disk still holds term T (it had not heard of a later term), and
+ * the survivors' leader afterwards leads a later term, so they had to elect one.
+ * @param kill - what {@link sigkill} saw
+ * @param after - the leader the survivors agreed on after the kill
+ */
+function notTheLeader(kill: Kill, after: StatusReply): string[] {
+  const { node, role, term } = kill.before;
+  const problems: string[] = [];
+  if (role !== 'leader') problems.push(`${node} was a ${role} of term ${term} when it was killed`);
+  if (kill.persistedTerm !== term) problems.push(`${node} had persisted term ${kill.persistedTerm}, not the term ${term} it reported`);
+  if (after.node === node || after.term <= term) problems.push(`the survivors' leader ${after.node} leads term ${after.term}, not a term after ${term}`);
+  return problems;
+}
+
 /** A client over all three nodes, signing with the cluster's client key. */
 function newClient(): ClusterClient {
   return new ClusterClient({ nodes: kit.addresses(), signer: kit.signer, policy: POLICY, attemptTimeoutMs: 4000, connectTimeoutMs: 2000 });
@@ -82,6 +116,9 @@ interface Drill {
   readonly acked: Acked[];
   readonly oldLeader: string;
   readonly oldTerm: number;
+  /** The SIGKILL of the leader, and the leader the survivors elected after it. */
+  readonly kill: Kill;
+  readonly after: StatusReply;
   readonly failoverMs: number;
   readonly status: StatusReply[];
   readonly readBack: Map<string, ClusterReply | null>;
@@ -107,7 +144,7 @@ describe('week-12 · Leader election and idempotent retries', () => {
       const history: KvOp[] = [];
       const acked: Acked[] = [];
       const retried: ClusterResult['trace'][] = [];
-      const old = await leader();
+      let victim = '';
       let killedAt = Number.POSITIVE_INFINITY;
       let failoverMs = Number.NaN;
       let afterKill = 0;
@@ -123,7 +160,7 @@ describe('week-12 · Leader election and idempotent retries', () => {
             if (result.trace.length > 1) retried.push(result.trace);
             if (request.op === 'put' && reply?.ok === true) {
               acked.push({ request, reply });
-              if (reply.node !== old.node && killedAt !== Number.POSITIVE_INFINITY) {
+              if (reply.node !== victim && killedAt !== Number.POSITIVE_INFINITY) {
                 if (Number.isNaN(failoverMs)) failoverMs = performance.now() - killedAt;
                 afterKill++;
               }
@@ -132,16 +169,21 @@ describe('week-12 · Leader election and idempotent retries', () => {
         }
       };
       const load = [0, 1, 2, 3].map(worker);
+      let kill: Kill;
+      let after: StatusReply;
       try {
         await until(async () => (acked.length >= 40 ? true : undefined), '40 acknowledged puts before the kill', 30_000);
+        victim = (await leader()).node; // the leader now, not the one before the load: leadership may have moved
         killedAt = performance.now();
-        await kit.kill(old.node); // mid-load: every client has a request out or about to go
+        kill = await sigkill(victim); // mid-load: every client has a request out or about to go
+        after = await leader(ALL.filter((n) => n !== victim));
         await until(async () => (afterKill >= 40 ? true : undefined), '40 acknowledged puts after the kill', 30_000);
       } finally {
         stop = true; // the workers end their current request and stop, even when a wait above failed
         await Promise.all(load);
       }
-      console.log(`[12.1] failover: SIGKILL of leader ${old.node} (term ${old.term}) to the next acknowledged put: ${failoverMs.toFixed(0)} ms`);
+      const old = kill.before;
+      console.log(`[12.1] failover: SIGKILL of ${old.role} ${old.node} (term ${old.term}) to the next acknowledged put: ${failoverMs.toFixed(0)} ms; ${after.node} leads term ${after.term}`);
       await kit.launch(old.node);
       const status = await converged();
       // Read every acknowledged unique key back through the log, recorded in the same history.
@@ -168,7 +210,7 @@ describe('week-12 · Leader election and idempotent retries', () => {
         const next = a.decision.action === 'retry' ? `retry ${a.decision.reason} after ${a.decision.delayMs} ms` : `stop ${a.decision.reason}`;
         console.log(`[12.1]   ${a.request_id} attempt ${a.attempt} → ${a.replier ?? '-'} ${a.code ?? 'ok'} term=${a.term ?? '-'}: ${next}`);
       }
-      drill = { history, acked, oldLeader: old.node, oldTerm: old.term, failoverMs, status, readBack, unknown, retried, shared };
+      drill = { history, acked, oldLeader: old.node, oldTerm: old.term, kill, after, failoverMs, status, readBack, unknown, retried, shared };
     }, 120_000);
 
     // #region gate-12-1
@@ -178,6 +220,23 @@ describe('week-12 · Leader election and idempotent retries', () => {
       for (const a of uniques) expect(drill.readBack.get(a.request.key), a.request.key).toMatchObject({ ok: true, value: a.request.value });
       expect(Number.isFinite(drill.failoverMs)).toBe(true); // a new leader acknowledged puts
     });
+
+    it('[12.1] the node killed was the leader at the moment of the kill, and the survivors elected a new one in a later term', () => {
+      expect(notTheLeader(drill.kill, drill.after)).toEqual([]);
+    });
+
+    it('[12.1] negative control: a SIGKILL of a follower is not taken for a leader crash', async () => {
+      const { node: current } = await leader();
+      const follower = ALL.find((n) => n !== current) as string;
+      const kill = await sigkill(follower);
+      try {
+        const problems = notTheLeader(kill, await leader(ALL.filter((n) => n !== follower)));
+        expect(problems).toContain(`${follower} was a follower of term ${kill.before.term} when it was killed`);
+      } finally {
+        await kit.launch(follower);
+      }
+      await converged();
+    }, 60_000);
 
     it('[12.1] the clients retried through the failover, every attempt carrying the request id of the first', () => {
       expect(drill.retried.length).toBeGreaterThanOrEqual(1); // each client's next request met the dead leader first
