@@ -6,6 +6,7 @@
  * The last test runs the checker over the real source tree.
  * @module
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import {
   collectImports,
   formatViolation,
   isPureModule,
+  RULE_NAMES,
   type RuleName,
   type SourceFile,
   type Violation,
@@ -282,11 +284,116 @@ describe('checkHouseRules', () => {
     });
   });
 
+  describe('outside-path: nothing reads a path outside the repository', () => {
+    // The fixtures spell machine paths through this helper so that this file, which the
+    // rule scans too, holds no such path as a literal of its own.
+    const machine = (root: string, rest: string): string => `/${root}/${rest}`;
+    const found = (...files: SourceFile[]): string[] =>
+      checkHouseRules(withFiles(...files), { rules: ['outside-path'] }).map((v) => `${v.file}:${v.line} ${v.message}`);
+
+    it.each<[string, SourceFile, string]>([
+      [
+        'an absolute path into the workspace, read by a test',
+        mod('weeks/week-02-framing/vectors.test.ts', `const v = readFileSync('${machine('work', 'shared/vectors/v.json')}');`),
+        `Replace '${machine('work', 'shared/vectors/v.json')}': ${machine('work', '')} is a folder of one machine`,
+      ],
+      ['a home folder in any string', mod('capstone/keys.ts', `export const KEYS = '${machine('home', 'dev/keys')}';`), `${machine('home', '')} is a folder of one machine`],
+      ["root's home in a template", mod('gates/cfg.ts', `const at = \`${machine('root', '.config')}/\${name}\`;`), `${machine('root', '')} is a folder of one machine`],
+      ['a file: URL into a user folder', mod('docs/link.ts', `const u = 'file://${machine('Users', 'me/x.json')}';`), `${machine('Users', '')} is a folder of one machine`],
+      [
+        'new URL(…, import.meta.url) climbing to a folder beside the clone',
+        mod('weeks/week-02-framing/v.test.ts', "const u = new URL('../../../shared/vectors/v.json', import.meta.url);"),
+        "Replace '../../../shared/vectors/v.json': from weeks/week-02-framing/ it climbs out of the repository (to ../shared/vectors/v.json)",
+      ],
+      [
+        '../shared/ read from the working directory',
+        mod('gates/v.test.ts', "const v = readFileSync('../shared/vectors/v.json', 'utf8');"),
+        "Replace '../shared/vectors/v.json': from the repository root it climbs out of the repository",
+      ],
+      [
+        'join from the module folder climbing out',
+        mod('weeks/week-02-framing/v.test.ts', "const dir = join(import.meta.dirname, '..', '..', '..', 'shared');"),
+        "Replace '../../../shared': from weeks/week-02-framing/ it climbs out",
+      ],
+      ['a command run by execSync', mod('capstone/run.ts', "execSync('cat ../outside.txt');"), "Replace '../outside.txt'"],
+      ['an argument of spawn', mod('capstone/run.ts', "spawn('node', ['../outside.mjs']);"), "Replace '../outside.mjs'"],
+      ['a zx command', { path: 'weeks/week-02-framing/drill.mjs', source: 'await $`cat ../../../shared/x`;\n' }, "Replace '../../../shared/x'"],
+      ['an import above the root', mod('capstone/main.ts', "import '../../outside.ts';"), "Replace '../../outside.ts': from capstone/ it climbs out"],
+      ['a JSON value', { path: 'tsconfig.json', source: '{\n  "extends": "../shared/tsconfig.json"\n}\n' }, "tsconfig.json:2 Replace '../shared/tsconfig.json'"],
+      ['a machine path in JSON', { path: 'weeks/week-02-framing/testdata/run.json', source: `{"log": "${machine('home', 'me/run.log')}"}` }, `${machine('home', '')} is a folder`],
+      [
+        'a chapter command',
+        { path: 'weeks/week-02-framing/README.md', source: `# W\n\n\`\`\`console\n$ cat ${machine('work', 'shared/x')}\nout\n\`\`\`\n` },
+        `README.md:4 Replace '${machine('work', 'shared/x')}'`,
+      ],
+      [
+        "a chapter command's continuation line",
+        { path: 'weeks/week-02-framing/README.md', source: '# W\n\n```console\n$ cat \\\n>   ../x\nout\n```\n' },
+        "README.md:5 Replace '../x': from the repository root",
+      ],
+      ['a shell fence', { path: 'README.md', source: '# R\n\n```sh\ncp ../shared/v.json .\n```\n' }, "README.md:4 Replace '../shared/v.json'"],
+      [
+        'a free ts fence',
+        { path: 'weeks/week-02-framing/README.md', source: `# W\n\n\`\`\`ts\nconst v = readFileSync('${machine('home', 'v.json')}');\n\`\`\`\n` },
+        'README.md:4 Replace',
+      ],
+      ['a CI script', { path: '.ci/run', source: `#!/usr/bin/env bash\nset -e\ncp ${machine('work', 'shared/v.json')} testdata/\n` }, '.ci/run:3 Replace'],
+    ])('reports %s', (_what, file, message) => {
+      const messages = found(file);
+      expect(messages, messages.join('\n')).toHaveLength(1);
+      expect(messages[0]).toContain(message);
+    });
+
+    it('accepts system paths, URL paths, the placeholder, paths inside the repository and paths that are only data', () => {
+      const messages = found(
+        mod(
+          'weeks/week-02-framing/ok.test.ts',
+          "const sys = ['/tmp/x', '/dev/null', '/proc/self/status', '/usr/bin/env', '/etc/hosts', '/sys/fs/cgroup', '/var/log/x', '/srv/x'];",
+          "const web = ['/healthz', '/metrics', 'https://example.com/home/x', 'http://127.0.0.1:7001/root'];",
+          "const where = '/path/to/civictrust';",
+          `const under = \`\${ROOT}${machine('home', 'x')}\`;`,
+          "const v = readFileSync(new URL('../../testdata/vectors/v.json', import.meta.url));",
+          "const up = join(import.meta.dirname, '..', '..');",
+          "expect(resolveLink('../../../README.md')).toBe('the path leads outside the repository');",
+          "const unknown = join(someDir, '..', '..', '..');",
+          `// a comment may mention ${machine('work', 'main')}`,
+        ),
+        { path: 'package-lock.json', source: `{"resolved": "${machine('home', 'npm/x.tgz')}"}` },
+        {
+          path: 'weeks/week-02-framing/README.md',
+          source: [
+            `# W\n\nProse may say ${machine('work', 'main')}.\n`,
+            `\`\`\`console\n$ npm test\n RUN  v4.1.12 ${machine('work', 'main')}\n\`\`\``,
+            `\`\`\`text\n${machine('home', 'x')}\n\`\`\``,
+            `\`\`\`sh\n# not ${machine('home', 'x')}\ncat weeks/week-02-framing/README.md\n\`\`\``,
+            `\`\`\`ts file=frame.ts region=r\nconst v = readFileSync('${machine('home', 'x')}');\n\`\`\``,
+            '',
+          ].join('\n'),
+        },
+      );
+      expect(messages).toEqual([]);
+    });
+  });
+
   it('runs only the rules asked for', () => {
     const files = withFiles({ path: 'gates/x.ts', source: 'export const a = 1;\n' });
     expect(checkHouseRules(files, { rules: ['cycle'] })).toEqual([]);
   });
 });
+
+/**
+ * Every file of the repository the `outside-path` rule reads: the tracked files and the
+ * new ones git would add (not the ignored ones), with their text.
+ */
+function trackedFiles(): SourceFile[] {
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' });
+  return listed
+    .split('\0')
+    .filter((p) => /\.(ts|mts|cts|mjs|cjs|js|json|md|sh)$/.test(p) || p.startsWith('.ci/'))
+    .filter((p) => existsSync(path.join(ROOT, p)))
+    .sort()
+    .map((p) => ({ path: p, source: readFileSync(path.join(ROOT, p), 'utf8') }));
+}
 
 /** Collects the repository's .ts and .mjs sources the way the rules see them. */
 function repositoryFiles(): SourceFile[] {
@@ -309,12 +416,20 @@ function repositoryFiles(): SourceFile[] {
 }
 
 describe('the repository', () => {
-  it('keeps every house rule', () => {
+  it('keeps every house rule about modules', () => {
     const files = repositoryFiles();
     // Guard against a collector that silently finds nothing.
     expect(files.map((f) => f.path)).toContain('gates/house_rules.ts');
-    const violations = checkHouseRules(files);
+    const violations = checkHouseRules(files, { rules: RULE_NAMES.filter((r) => r !== 'outside-path') });
     const report = violations.map(formatViolation).join('\n');
     expect(violations.map(formatViolation), `${violations.length} house-rule violation(s):\n${report}`).toEqual([]);
+  });
+
+  it('reads nothing outside itself (outside-path, over every tracked file, testdata and chapters included)', () => {
+    const files = trackedFiles();
+    expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(['.ci/run', 'package.json', 'README.md', 'weeks/week-08-signatures/ed25519.test.ts']));
+    const violations = checkHouseRules(files, { rules: ['outside-path'] });
+    const report = violations.map(formatViolation).join('\n');
+    expect(violations.map(formatViolation), `${violations.length} path(s) outside the repository:\n${report}`).toEqual([]);
   });
 });

@@ -22,12 +22,34 @@
  * | `cycle` | a loop in the import graph (type-only and dynamic imports count) |
  * | `impure-core` | a pure module importing Node builtins or using `Buffer`, `process`, … |
  * | `missing-module-doc` | a non-test `.ts` module (outside `testdata/`) without a leading `/** … @module *\/` comment |
+ * | `outside-path` | a path that reaches outside the repository, in code, JSON, a chapter's commands or `.ci/` |
+ *
+ * `outside-path` exists because a clone may live anywhere: a test that reads
+ * `/work/…/vectors.json` passes on the machine that wrote it and fails on every other. It
+ * reads the string literals of `.ts`/`.mjs`/`.js` files, the strings of `.json` files (not
+ * `package-lock.json`), the commands and free code of a Markdown file's `console`, shell
+ * and `ts`/`js` fences (never its prose or quoted output), and the lines of `.ci/`
+ * scripts. It reports an absolute path into a machine's user or workspace folders
+ * ({@link MACHINE_ROOTS}: `/work/`, `/home/`, `/root/`, …) wherever it appears, and a
+ * relative path that climbs above the repository root (`../shared/…` from the root, say)
+ * wherever the text is used as a path: an import, `new URL(…, import.meta.url)`, a
+ * `join`/`resolve` from the module's folder, a file function's argument, a command. A
+ * relative path climbs from the module's folder when the module names its own location,
+ * and from the repository root otherwise (tests, scripts and chapter commands run there).
+ * System paths a program uses (`/tmp`, `/dev/null`, `/proc`, `/sys`, `/usr/bin/…`,
+ * `/etc/…`), URL paths such as `/healthz` and the placeholder `/path/to/civictrust` pass.
  * @module
  */
 import ts from 'typescript';
 import { builtinModules } from 'node:module';
+import { findFences } from '../docs/regions.ts';
+import { parseChapter } from '../docs/transcript.ts';
 
-/** A source file handed to the checker: a repo-relative posix path and its text. */
+/**
+ * A file handed to the checker: a repo-relative posix path and its text. Code files
+ * (`.ts`, `.mts`, `.cts`, `.mjs`, `.cjs`, `.js`) are checked by every rule; `.json`,
+ * `.md`, `.sh` and `.ci/` files by `outside-path` only.
+ */
 export interface SourceFile {
   readonly path: string;
   readonly source: string;
@@ -44,7 +66,8 @@ export type RuleName =
   | 'barrel-shape'
   | 'cycle'
   | 'impure-core'
-  | 'missing-module-doc';
+  | 'missing-module-doc'
+  | 'outside-path';
 
 /** Every rule name, in the order reports list them. */
 export const RULE_NAMES: readonly RuleName[] = [
@@ -58,6 +81,7 @@ export const RULE_NAMES: readonly RuleName[] = [
   'cycle',
   'impure-core',
   'missing-module-doc',
+  'outside-path',
 ];
 
 /** One breach of a house rule, located by file and 1-based line. */
@@ -115,7 +139,7 @@ export function checkHouseRules(files: readonly SourceFile[], opts: HouseRulesOp
   const enabled = new Set<RuleName>(opts.rules ?? RULE_NAMES);
   const builtins = new Set<string>(opts.builtinModules ?? builtinModules);
   const byPath = new Map<string, Parsed>();
-  for (const file of files) byPath.set(file.path, parse(file));
+  for (const file of files) if (isCodeFile(file.path)) byPath.set(file.path, parse(file));
   const graph = new ImportGraph(byPath);
   const out: Violation[] = [];
   const report = (rule: RuleName, file: string, line: number, message: string): void => {
@@ -129,6 +153,7 @@ export function checkHouseRules(files: readonly SourceFile[], opts: HouseRulesOp
     checkPurity(parsed, builtins, report);
     checkModuleDoc(parsed, report);
   }
+  if (enabled.has('outside-path')) for (const file of files) checkOutsidePaths(file, byPath.get(file.path), report);
   checkCycles(graph, report);
   return out.sort(
     (a, b) =>
@@ -170,11 +195,20 @@ interface Parsed {
 /** Reports a violation (filtered by the enabled rules). */
 type Report = (rule: RuleName, file: string, line: number, message: string) => void;
 
+/** True for the files the import rules parse: TypeScript and JavaScript modules. */
+function isCodeFile(path: string): boolean {
+  return /\.(ts|mts|cts|mjs|cjs|js)$/.test(path);
+}
+
 /** Parses one file without binding or type-checking. */
 function parse(file: SourceFile): Parsed {
-  const kind = file.path.endsWith('.mjs') || file.path.endsWith('.js') ? ts.ScriptKind.JS : ts.ScriptKind.TS;
-  const sf = ts.createSourceFile(file.path, file.source, ts.ScriptTarget.Latest, true, kind);
+  const sf = parseSource(file.path, file.source, /\.(mjs|cjs|js)$/.test(file.path) ? ts.ScriptKind.JS : ts.ScriptKind.TS);
   return { path: file.path, sf, imports: collectImportsOf(sf) };
+}
+
+/** Builds a syntax tree (parent pointers set) without binding or type-checking. */
+function parseSource(path: string, source: string, kind: ts.ScriptKind): ts.SourceFile {
+  return ts.createSourceFile(path, source, ts.ScriptTarget.Latest, true, kind);
 }
 
 /** Walks a source file for module specifiers. */
@@ -641,6 +675,234 @@ function shortestLoop(
     }
   }
   return [start, start];
+}
+
+// ---------------------------------------------------------------------------------------
+// Rule `outside-path`
+
+/**
+ * Top-level folders that hold one machine's users or workspaces: an absolute path under
+ * one of them names a file of that machine, which another clone does not have.
+ */
+export const MACHINE_ROOTS: readonly string[] = ['work', 'workspace', 'home', 'root', 'Users'];
+
+/** Functions whose first argument is a file the program opens, relative to the working directory. */
+const FILE_CALLS: ReadonlySet<string> = new Set([
+  'readFileSync', 'readFile', 'writeFileSync', 'writeFile', 'appendFileSync', 'appendFile', 'existsSync',
+  'readdirSync', 'readdir', 'opendirSync', 'opendir', 'statSync', 'stat', 'lstatSync', 'lstat', 'openSync',
+  'open', 'createReadStream', 'createWriteStream', 'mkdirSync', 'mkdir', 'rmSync', 'rm', 'accessSync',
+  'access', 'copyFileSync', 'copyFile', 'cpSync', 'cp', 'realpathSync', 'realpath', 'chdir',
+]);
+
+/** Functions that start a process: their string arguments are a command and its arguments. */
+const PROCESS_CALLS: ReadonlySet<string> = new Set(['exec', 'execSync', 'execFile', 'execFileSync', 'spawn', 'spawnSync', 'fork']);
+
+/** Path functions that join their arguments into one path. */
+const PATH_JOINS: ReadonlySet<string> = new Set(['join', 'resolve']);
+
+/** Fence languages whose lines are shell commands; `console` fences are read through their `$ ` prompts. */
+const SHELL_LANGS: ReadonlySet<string> = new Set(['sh', 'bash', 'shell', 'zsh']);
+
+/** Fence languages whose code is checked like a module's. */
+const CODE_LANGS: ReadonlyMap<string, ts.ScriptKind> = new Map([
+  ['ts', ts.ScriptKind.TS],
+  ['typescript', ts.ScriptKind.TS],
+  ['js', ts.ScriptKind.JS],
+  ['javascript', ts.ScriptKind.JS],
+  ['mjs', ts.ScriptKind.JS],
+]);
+
+/**
+ * A piece of text to scan for paths, at its 1-based line. `from` is the repo-relative
+ * folder a relative path in it starts from (`''` for the root, where commands run); when
+ * it is absent the text is not known to be a path, and only machine paths are looked for.
+ * `climbOnly` marks a second look at a literal already scanned for machine paths.
+ */
+interface PathText {
+  readonly text: string;
+  readonly line: number;
+  readonly from?: string;
+  readonly climbOnly?: boolean;
+}
+
+/** Rule `outside-path`: gathers the texts of a file that may name paths, then scans each. */
+function checkOutsidePaths(file: SourceFile, parsed: Parsed | undefined, report: Report): void {
+  const folder = dirName(file.path);
+  let texts: PathText[] = [];
+  if (parsed !== undefined) texts = codeTexts(parsed.sf, parsed.imports, folder, 0);
+  else if (file.path.endsWith('.json')) texts = baseName(file.path) === 'package-lock.json' ? [] : jsonStrings(file.source, folder);
+  else if (file.path.endsWith('.md')) texts = markdownTexts(file.source, folder);
+  else if (file.path.startsWith('.ci/') || file.path.endsWith('.sh')) texts = shellLines(file.source.split('\n'), 1);
+  for (const t of texts) for (const message of outsidePaths(t)) report('outside-path', file.path, t.line, message);
+}
+
+/**
+ * The texts of a module: every string literal and template piece (scanned for machine
+ * paths), and again, as paths, the literals the module hands to something that opens
+ * them: module specifiers and `new URL(…, import.meta.url)` (from the module's folder),
+ * `join`/`resolve` from `import.meta` or `__dirname` (the module's folder) or from a
+ * literal (the working directory), the first argument of a file function, and the
+ * arguments of a process call or of zx's `` $`…` `` (the working directory). Where the
+ * start of a relative path is unknown (`join(someDir, '..')`) nothing is assumed.
+ */
+function codeTexts(sf: ts.SourceFile, imports: readonly ImportRef[], folder: string, lineOffset: number): PathText[] {
+  const lineOf = (node: ts.Node): number => lineOffset + sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+  const out: PathText[] = imports.map((ref) => ({ text: ref.specifier, line: lineOffset + ref.line, from: folder, climbOnly: true }));
+  const asPath = (node: ts.Node | undefined, from: string): void => {
+    if (node !== undefined && ts.isStringLiteralLike(node)) out.push({ text: node.text, line: lineOf(node), from, climbOnly: true });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isStringLiteralLike(node) || ts.isTemplateHead(node)) {
+      out.push({ text: node.text, line: lineOf(node) });
+    } else if (ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) {
+      // A piece after `${…}` does not start a path: `${ROOT}/home` is relative to ROOT.
+      out.push({ text: `_${node.text}`, line: lineOf(node) });
+    } else if (ts.isNewExpression(node) && calleeName(node.expression) === 'URL') {
+      const [target, base] = node.arguments ?? [];
+      if (base !== undefined && base.getText(sf).includes('import.meta')) asPath(target, folder);
+    } else if (ts.isCallExpression(node)) {
+      const name = calleeName(node.expression);
+      const args = node.arguments;
+      if (FILE_CALLS.has(name)) asPath(args[0], '');
+      else if (PROCESS_CALLS.has(name)) {
+        for (const arg of args) {
+          if (ts.isArrayLiteralExpression(arg)) arg.elements.forEach((e) => asPath(e, ''));
+          else asPath(arg, '');
+        }
+      } else if (PATH_JOINS.has(name) && args.length > 0) {
+        joinedPath(sf, args, folder, lineOf, out);
+      }
+    } else if (ts.isTaggedTemplateExpression(node) && calleeName(node.tag) === '$') {
+      const t = node.template;
+      const pieces = ts.isNoSubstitutionTemplateLiteral(t) ? [t.text] : [t.head.text, ...t.templateSpans.map((span) => `_${span.literal.text}`)];
+      out.push({ text: pieces.join(' '), line: lineOf(t), from: '', climbOnly: true });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** The path `join`/`resolve` builds from its leading string arguments, when its start is known. */
+function joinedPath(
+  sf: ts.SourceFile,
+  args: ts.NodeArray<ts.Expression>,
+  folder: string,
+  lineOf: (node: ts.Node) => number,
+  out: PathText[],
+): void {
+  const first = args[0]!;
+  let from: string;
+  let rest: readonly ts.Expression[];
+  if (ts.isStringLiteralLike(first)) [from, rest] = ['', args];
+  else if (/\bimport\.meta\b|\b__dirname\b|\b__filename\b/.test(first.getText(sf))) [from, rest] = [folder, args.slice(1)];
+  else return;
+  const parts: string[] = [];
+  for (const arg of rest) {
+    if (!ts.isStringLiteralLike(arg)) break;
+    parts.push(arg.text);
+  }
+  if (parts.length > 0) out.push({ text: parts.join('/'), line: lineOf(first), from, climbOnly: true });
+}
+
+/** The name a call is made through: `f` in `f()`, `fs.f()` or `fs.promises.f()`. */
+function calleeName(callee: ts.Expression): string {
+  if (ts.isIdentifier(callee)) return callee.text;
+  if (ts.isPropertyAccessExpression(callee)) return callee.name.text;
+  return '';
+}
+
+/** Every string (keys and values) of a JSON text, at its line; a relative path starts from the file's folder. */
+function jsonStrings(source: string, folder: string): PathText[] {
+  const out: PathText[] = [];
+  for (const m of source.matchAll(/"(?:[^"\\\n]|\\.)*"/g)) {
+    let text: unknown;
+    try {
+      text = JSON.parse(m[0]);
+    } catch {
+      continue; // not a JSON string after all (the file is malformed there)
+    }
+    if (typeof text === 'string') out.push({ text, line: lineAt(source, m.index), from: folder });
+  }
+  return out;
+}
+
+/**
+ * The commands and code of a Markdown file: the `$ `/`> ` lines of `console` fences
+ * (their output is quoted text, not something the chapter reads), every line of shell
+ * fences, and the code of `ts`/`js` fences that quote no file (a `file=` fence is its
+ * module's text, checked in the module). Commands run at the repository root.
+ */
+function markdownTexts(markdown: string, folder: string): PathText[] {
+  const out: PathText[] = [];
+  for (const transcript of parseChapter(markdown).transcripts) {
+    for (const command of transcript.commands) {
+      command.source.forEach((text, i) => out.push({ text: text.slice(2), line: command.line + i, from: '' }));
+    }
+  }
+  for (const fence of findFences(markdown)) {
+    const kind = CODE_LANGS.get(fence.lang);
+    if (SHELL_LANGS.has(fence.lang)) out.push(...shellLines(fence.body.split('\n'), fence.line + 1));
+    else if (kind !== undefined && fence.attrs['file'] === undefined) {
+      const sf = parseSource('fence.ts', fence.body, kind);
+      out.push(...codeTexts(sf, collectImportsOf(sf), folder, fence.line));
+    }
+  }
+  return out;
+}
+
+/** The lines of a shell script or fence, as commands run at the repository root; comments left out. */
+function shellLines(lines: readonly string[], firstLine: number): PathText[] {
+  const out: PathText[] = [];
+  lines.forEach((text, i) => {
+    if (!text.trimStart().startsWith('#')) out.push({ text, line: firstLine + i, from: '' });
+  });
+  return out;
+}
+
+/** Characters after which a `/` or `..` does not begin a path: it continues a word, URL, variable or path. */
+const NOT_A_PATH_START = String.raw`[\w.~$})\-/\\]`;
+
+/** Characters that end a path inside a command or a longer string. */
+const PATH_END = String.raw`[^\s'"\x60;|&<>(){},\]]*`;
+
+/** An absolute path whose first folder is a machine root. */
+const MACHINE_PATH = new RegExp(String.raw`(?<!${NOT_A_PATH_START})/(${MACHINE_ROOTS.join('|')})(?![\w.-])${PATH_END}`, 'g');
+
+/** A relative path that starts by going up: `..`, `../x`, `./../x`. */
+const UPWARD_PATH = new RegExp(String.raw`(?<!${NOT_A_PATH_START})(?:\./)*\.\.(?![\w.-])(?:/${PATH_END})?`, 'g');
+
+/**
+ * Finds the paths in a text that reach outside the repository.
+ * @param t - the text, and where its relative paths start (absent: it is not known to be a path)
+ * @returns one message per offending path
+ */
+function outsidePaths(t: PathText): string[] {
+  // `file:///home/x` names the same file as `/home/x`.
+  const text = t.text.replaceAll('file://', ' ');
+  const out: string[] = [];
+  for (const m of t.climbOnly === true ? [] : text.matchAll(MACHINE_PATH)) {
+    out.push(
+      `Replace '${m[0]}': /${m[1]}/ is a folder of one machine, absent from other clones; copy what it reads ` +
+        'into the repository (testdata/) and reach it relative to this file, or write /path/to/civictrust',
+    );
+  }
+  if (t.from === undefined) return out;
+  for (const m of text.matchAll(UPWARD_PATH)) {
+    const target = normalize(t.from === '' ? m[0] : `${t.from}/${m[0]}`);
+    if (target === '..' || target.startsWith('../')) {
+      const start = t.from === '' ? 'the repository root' : `${t.from}/`;
+      out.push(`Replace '${m[0]}': from ${start} it climbs out of the repository (to ${target}); copy what it reads into testdata/`);
+    }
+  }
+  return out;
+}
+
+/** The 1-based line of a character offset. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line += 1;
+  return line;
 }
 
 // ---------------------------------------------------------------------------------------
