@@ -1,7 +1,7 @@
 /**
  * `civictrust kv serve --wal DIR --fsync POLICY` as real processes: signed puts are
  * acknowledged, the server is SIGKILLed, and a restart on the same directory has them;
- * SIGTERM writes a checkpoint. Plus the `wal` group's inspect and recover.
+ * SIGTERM writes a checkpoint. Plus the `wal` group's inspect, recover, bench and policy.
  */
 import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,6 +75,33 @@ describe('civictrust kv serve --wal (real processes)', () => {
     expect(row).toMatchObject({ puts: 150, slowest_1pct: 2 });
     expect(row['slowest_1pct_in_gc']).toBeLessThanOrEqual(2);
     expect(row['gc_pauses']).toBeGreaterThanOrEqual(0);
+  });
+
+  it('wal policy prints the table the rules make, and refuses to relax a critical class with E_WAL_POLICY (exit 2)', async () => {
+    const out = await cli(['wal', 'policy', '--fsync', 'none', '--sync', 'put=interval:20', '--json']);
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      { class: 'put', mode: 'interval:20', critical: false, acknowledged: 'once written, fsync within 20 ms' },
+      { class: 'delete', mode: 'sync', critical: true, acknowledged: 'after its fsync' },
+      { class: 'cas', mode: 'sync', critical: true, acknowledged: 'after its fsync' },
+    ]);
+    const relaxed = await cli(['wal', 'policy', '--sync', 'delete=none']);
+    expect(relaxed.code).toBe(2);
+    expect(errorCodeOf(relaxed.stderr)).toBe('E_WAL_POLICY');
+  });
+
+  it('kv serve --wal refuses a rule relaxing cas before it opens the store', async () => {
+    const store = join(dir, 'never-opened');
+    const out = await cli(['kv', 'serve', '--keys', keys, '--wal', store, '--fsync', 'none', '--sync', 'cas=interval:5']);
+    expect(out.code).toBe(2);
+    expect(errorCodeOf(out.stderr)).toBe('E_WAL_POLICY');
+    await expect(readdir(store)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('wal bench --class cas under --fsync none still syncs every command; plain puts sync none', async () => {
+    const run = async (cls: string) => JSON.parse((await cli(['wal', 'bench', join(dir, `bench-class-${cls}`), '--count', '20', '--writers', '1', '--fsync', 'none', '--class', cls, '--json'])).stdout) as Record<string, unknown>;
+    expect(await run('cas')).toMatchObject({ class: 'cas', sync: 'sync', fdatasyncs: 20 });
+    expect(await run('put')).toMatchObject({ class: 'put', sync: 'none', fdatasyncs: 0 });
   });
 
   it('wal bench refuses an unknown --fsync policy as a usage error, before opening anything', async () => {

@@ -12,12 +12,13 @@ import { EXIT, LOG_ERRORS, errorFactory, isCivicError, mergeCatalogs, type ExitC
 import { LOG_COMMANDS, choiceFlag, choiceListFlag, intFlag, listFlag, stringFlag, type CliIo, type CliSpec, type CommandArgs, type CommandGroup, type CommandSpec, type FlagSpec } from '../../lib/cli.ts';
 import { FRAME_ERRORS } from '../../lib/framing.ts';
 import { HASH_ERRORS } from '../../lib/hashing.ts';
-import { KV_COMMANDS, KV_ERRORS, serveKv } from '../../lib/kv.ts';
+import { KV_COMMANDS, KV_ERRORS, serveKv, type KvCommand } from '../../lib/kv.ts';
 import { SIGN_ERRORS } from '../../lib/signing.ts';
 import { WAL_ERRORS } from './catalog.ts';
 import { DurableKv } from './node_durable_kv.ts';
 import { FSYNC_POLICIES, QUARANTINE_DIR, segmentFirstLsn } from './node_wal.ts';
 import { scanWal } from './record.ts';
+import { COMMAND_CLASSES, CRITICAL_CLASSES, describeMode, syncPolicy, type CommandClass } from './sync_policy.ts';
 
 const usage = errorFactory(LOG_ERRORS);
 /** Every code week 10's commands can end with. */
@@ -27,17 +28,22 @@ function valueFlag(name: string, value: string, help: string, required = false):
   return { name, type: 'string', value, help, ...(required ? { required } : {}) };
 }
 const JSON_FLAG: FlagSpec = { name: 'json', type: 'boolean', help: 'print one JSON object per line' };
+const SYNC_FLAG: FlagSpec = {
+  name: 'sync', type: 'string', multiple: true, value: 'CLASS=MODE',
+  help: 'when a class of command is acknowledged: put=sync|interval:MS|none (delete and cas always sync)',
+};
 
 // #region durable-serve
 /** `kv serve --wal DIR`: week 9's signed KV server over a DurableKv. */
 function runDurableServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   const dir = stringFlag(args, 'wal') as string;
   const fsync = choiceFlag(args, 'fsync', FSYNC_POLICIES) ?? 'always';
+  const sync = syncPolicy(fsync, listFlag(args, 'sync'));
   const checkpointEvery = intFlag(args, 'checkpoint-every', { min: 0, max: 1e9, fallback: 0 });
   let kv: DurableKv | undefined;
   return serveKv(args, io, {
     async open(logger) {
-      const opened = await DurableKv.open(dir, { fsync });
+      const opened = await DurableKv.open(dir, { fsync, sync });
       kv = opened;
       const r = opened.recovery;
       for (const failure of r.snapshotFailures) logger.warn('snapshot refused', { fields: { result: 'refused', file: failure.file, error_code: failure.code } });
@@ -61,7 +67,8 @@ function runDurableServe(args: CommandArgs, io: CliIo): Promise<ExitCode> {
         },
         get: (key: string) => opened.get(key),
       };
-      return { store, ready: { lsn: opened.appliedLsn, fsync, wal: dir, replayed: r.replayed, damage: r.damage?.code ?? null } };
+      const syncModes = COMMAND_CLASSES.map((c) => `${c}=${describeMode(sync[c])}`).join(',');
+      return { store, ready: { lsn: opened.appliedLsn, fsync, sync: syncModes, wal: dir, replayed: r.replayed, damage: r.damage?.code ?? null } };
     },
     async stop(signal) {
       const opened = kv as DurableKv;
@@ -86,12 +93,13 @@ const DURABLE_SERVE: CommandSpec = {
     ...weekNineServe.flags,
     valueFlag('wal', 'DIR', 'keep the state in DIR: a write-ahead log (DIR/wal) and checkpoints (DIR/snapshots); replaces --snapshot-dir'),
     valueFlag('fsync', 'POLICY', 'with --wal: always (fdatasync per write), group (writers share one fdatasync), none (UNSAFE: acked writes die with the kernel) (default always)'),
+    { ...SYNC_FLAG, help: `with --wal: ${SYNC_FLAG.help}` },
     valueFlag('checkpoint-every', 'N', 'with --wal: checkpoint after every N acknowledged writes (default 0: only on stop)'),
   ],
   details: `${weekNineServe.details ?? ''}\nWith --wal DIR: at start the newest good snapshot is loaded and the log replayed after it; a torn or\ncorrupt tail is moved to DIR/wal/quarantine/ and reported (warning[E_WAL_TORN] on stderr, a log record).\nA write is answered only after its log record is durable under --fsync. On SIGTERM a checkpoint is written.`,
   run(args, io) {
     if (stringFlag(args, 'wal') === undefined) {
-      if (stringFlag(args, 'fsync') !== undefined) throw usage('E_USAGE_VALUE', 'Cannot use --fsync without --wal: give the log directory');
+      if (stringFlag(args, 'fsync') !== undefined || listFlag(args, 'sync').length > 0) throw usage('E_USAGE_VALUE', 'Cannot use --fsync or --sync without --wal: give the log directory');
       return weekNineServe.run(args, io);
     }
     if (stringFlag(args, 'snapshot-dir') !== undefined) throw usage('E_USAGE_VALUE', 'Cannot use --snapshot-dir with --wal: checkpoints live in the --wal directory');
@@ -181,6 +189,12 @@ export function slowestInPauses(puts: readonly Span[], pauses: readonly Span[]):
   return { slowest: slowest.length, inGc };
 }
 
+/** The bench's i-th command of a class: a put of a fresh key, a create-only compare-and-set, or a delete (of a key never written: logged all the same). */
+function benchCommand(cls: CommandClass, id: string, i: number, value: string): KvCommand {
+  if (cls === 'delete') return { op: 'delete', request_id: id, key: `k${i}` };
+  return cls === 'cas' ? { op: 'put', request_id: id, key: `k${i}`, value, if_version: 0 } : { op: 'put', request_id: id, key: `k${i}`, value };
+}
+
 /** `wal bench DIR`: durable puts of 100-byte values per policy and writer count. */
 async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   const dir = args.positionals[0] as string;
@@ -189,11 +203,14 @@ async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   const writerCounts = writersList.length === 0 ? [1, 64] : writersList;
   const named = choiceListFlag(args, 'fsync', FSYNC_POLICIES);
   const policies = named.length === 0 ? FSYNC_POLICIES : named;
+  const cls = choiceFlag(args, 'class', COMMAND_CLASSES) ?? 'put';
+  const rules = listFlag(args, 'sync');
   const value = 'v'.repeat(100);
   for (const fsync of policies) {
+    const sync = syncPolicy(fsync, rules);
     for (const writers of writerCounts) {
       if (!Number.isSafeInteger(writers) || writers < 1) throw usage('E_USAGE_VALUE', `Cannot bench: --writers takes positive integers, got ${writers}`);
-      const kv = await DurableKv.open(join(dir, `bench-${fsync}-${writers}-${count}`), { fsync });
+      const kv = await DurableKv.open(join(dir, `bench-${fsync}-${writers}-${count}`), { fsync, sync });
       const base = kv.appliedLsn;
       const puts: Span[] = [];
       let next = 0;
@@ -202,7 +219,7 @@ async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
         while (next < count) {
           const i = next++;
           const start = performance.now();
-          await kv.apply({ op: 'put', request_id: `b${base}-${i}`, key: `k${i}`, value });
+          await kv.apply(benchCommand(cls, `b${base}-${i}`, i, value));
           puts.push({ start, end: performance.now() });
         }
       })));
@@ -214,7 +231,7 @@ async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
       const longestGc = pauses.reduce((most, gc) => Math.max(most, gc.end - gc.start), 0);
       const pct = (p: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? 0) * 1000) / 1000;
       const row = {
-        fsync, writers, puts: count, puts_per_s: Math.round(count / seconds), p50_ms: pct(50), p99_ms: pct(99), fdatasyncs: stats.syncs,
+        fsync, class: cls, sync: describeMode(sync[cls]), writers, puts: count, puts_per_s: Math.round(count / seconds), p50_ms: pct(50), p99_ms: pct(99), fdatasyncs: stats.syncs,
         puts_per_fdatasync: stats.syncs === 0 ? null : Math.round((count / stats.syncs) * 10) / 10,
         gc_pauses: pauses.length, gc_longest_ms: Math.round(longestGc * 100) / 100, slowest_1pct: slow.slowest, slowest_1pct_in_gc: slow.inGc,
       };
@@ -222,6 +239,20 @@ async function runBench(args: CommandArgs, io: CliIo): Promise<ExitCode> {
         : `${fsync.padEnd(6)} writers ${String(writers).padStart(3)}  ${String(row.puts_per_s).padStart(7)} puts/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  fdatasyncs ${row.fdatasyncs}  puts/fdatasync ${row.puts_per_fdatasync ?? '-'}`
           + `  gc ${row.gc_pauses} (longest ${row.gc_longest_ms} ms)  slowest 1% in gc ${slow.inGc}/${slow.slowest}\n`);
     }
+  }
+  return EXIT.ok;
+}
+
+/** `wal policy`: the sync policy that `--fsync` and `--sync` rules make, validated, one class per line. */
+async function runPolicy(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const fsync = choiceFlag(args, 'fsync', FSYNC_POLICIES) ?? 'always';
+  const sync = syncPolicy(fsync, listFlag(args, 'sync'));
+  for (const cls of COMMAND_CLASSES) {
+    const mode = sync[cls];
+    const ack = mode.kind === 'sync' ? 'after its fsync' : mode.kind === 'interval' ? `once written, fsync within ${mode.ms} ms` : 'once written, fsync whenever the next one runs';
+    const row = { class: cls, mode: describeMode(mode), critical: CRITICAL_CLASSES.includes(cls), acknowledged: ack };
+    io.stdout(args.flags.json === true ? `${JSON.stringify(row)}\n`
+      : `${cls.padEnd(7)}${row.mode.padEnd(13)}${(row.critical ? 'critical' : '').padEnd(10)}acknowledged ${ack}\n`);
   }
   return EXIT.ok;
 }
@@ -250,6 +281,8 @@ export const WAL_COMMANDS: CommandGroup = {
         valueFlag('count', 'N', 'puts per row (default 2000)'),
         { name: 'writers', type: 'string', multiple: true, value: 'N', help: 'concurrent writers (default 1 and 64)' },
         { name: 'fsync', type: 'string', multiple: true, value: 'POLICY', help: 'policies: always, group, none (default all three)' },
+        valueFlag('class', 'CLASS', 'what each command is: put (default), cas (a create-only put with if_version 0) or delete'),
+        SYNC_FLAG,
         JSON_FLAG,
       ],
       details: [
@@ -258,6 +291,16 @@ export const WAL_COMMANDS: CommandGroup = {
         'the slowest 1 % of puts overlapped one: when that is all of them, the tail is the collector, not the disk.',
       ].join('\n'),
       run: runBench,
+    },
+    {
+      verb: 'policy', summary: 'Print the sync policy that --fsync and --sync rules make: when each class of command is acknowledged',
+      operands: '', arity: { min: 0, max: 0 },
+      flags: [valueFlag('fsync', 'POLICY', 'always, group or none (default always)'), SYNC_FLAG, JSON_FLAG],
+      details: [
+        'Classes: put (a put without if_version), delete (without if_version), cas (any command with if_version).',
+        'delete and cas are critical: a rule relaxing them is refused with E_WAL_POLICY (exit 2).',
+      ].join('\n'),
+      run: runPolicy,
     },
   ],
 };
