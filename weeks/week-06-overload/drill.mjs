@@ -115,7 +115,11 @@ const steadyLoops = steadyClients.map(async (client) => {
 progress(`${SLOW_SENDERS} slow senders, ${NON_READERS} non-readers and a flood of ${FLOOD} connections, all at once`);
 const slow = Array.from({ length: SLOW_SENDERS }, () => slowSender(server.port, { frameBytes: FRAME_BYTES, bytesPerTick: 16, tickMs: 200, giveUpMs: CUT_DEADLINE_MS + 1000 }));
 const readers = Array.from({ length: NON_READERS }, () => nonReader(server.port, { replyBytes: 4 * FRAME_BYTES - 1024, requests: 4000, giveUpMs: 8000 }));
-await sleep(300); // let the first 312 connections in, so the flood is what passes the cap
+// No pause before the flood: its connects go out in this same turn, after the others'. On
+// loopback each handshake completes inside connect(), so the kernel queues the connections
+// for accept in this order and the 310 before the flood are counted first, however slowly
+// a loaded machine runs the server. (A pause here let the slow senders' first window end,
+// and their cuts make room, before a starved server accepted the flood.)
 const flood = await Promise.all(Array.from({ length: FLOOD }, () => new Promise((resolve) => {
   const socket = connect({ port: server.port, host: '127.0.0.1' });
   socket.on('error', () => resolve(socket));
