@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['weeks/**/*.test.ts', 'lib/**/*.test.ts', 'capstone/**/*.test.ts', 'gates/**/*.test.ts', 'docs/**/*.test.ts'],
+    include: ['weeks/**/*.test.ts', 'lib/**/*.test.ts', 'capstone/**/*.test.ts', 'gates/**/*.test.ts', 'docs/**/*.test.ts', 'deno/**/*.test.ts'],
     exclude: [
       '**/node_modules/**', 'docs/_site/**', 'gates/testdata/**',
       // Week 4's gate imports these criterion tests and runs them; collecting them here too would run them twice.
