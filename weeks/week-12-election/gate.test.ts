@@ -55,6 +55,7 @@ function signedPut(request: KvRequest & { request_id: string }): Uint8Array {
 }
 /** The fault proxy in front of each node. */
 const proxies = { get: (id: string) => kit.proxy(id) };
+// #region gate-12-1-kill
 /** What one SIGKILL did: the node's own status read just before it, and the term its disk holds after. */
 interface Kill {
   /** The status the killed node itself answered immediately before the signal. */
@@ -87,6 +88,8 @@ function notTheLeader(kill: Kill, after: StatusReply): string[] {
   if (after.node === node || after.term <= term) problems.push(`the survivors' leader ${after.node} leads term ${after.term}, not a term after ${term}`);
   return problems;
 }
+
+// #endregion gate-12-1-kill
 
 /** A client over all three nodes, signing with the cluster's client key. */
 function newClient(): ClusterClient {
