@@ -1,12 +1,13 @@
 /**
  * The house rules of the repository, checked over source text.
  *
- * DESIGN.md fixes a few boundaries that the compiler alone does not see: time flows one
- * way (week N never reaches into a later week, another week's folder, `lib/mod.ts` or
- * `capstone/`), `lib/` barrels are explicit lists, imports never loop, pure modules stay
- * free of Node, and every module says what it is. {@link checkHouseRules} reports each
- * breach as a {@link Violation}; it parses with the TypeScript compiler API (no type
- * check) and does no I/O, so tests can feed it small file sets built in memory.
+ * `docs/architecture.md` (section 2) sets boundaries that the compiler alone does not
+ * see: time flows one way (week N never reaches into a later week, another week's folder,
+ * `lib/mod.ts` or `capstone/`), `lib/` barrels are explicit lists, imports never loop,
+ * pure modules stay free of Node, and every module says what it is.
+ * {@link checkHouseRules} reports each breach as a {@link Violation}; it parses with the
+ * TypeScript compiler API (no type check) and does no I/O, so tests can feed it small
+ * file sets built in memory.
  *
  * The rules, by name:
  *

@@ -3,7 +3,8 @@
  * {@link LogRecord} (`ts`, `id`, `level`, `msg`, `request_id`, flat fields) handed
  * to a sink. Sinks decide where records go: a JSON-lines stream, a {@link LogWriter}
  * file, memory in tests. Servers and clients from here on log through it, with the
- * fields DESIGN.md names: `node_id`, `request_id`, `latency_ms`, `result`, `error_code`.
+ * fields `docs/architecture.md` lists for logs: `node_id`, `request_id`, `latency_ms`,
+ * `result`, `error_code`.
  * @module
  */
 import type { Clock, IdSource } from '../../lib/clock.ts';

@@ -1,6 +1,7 @@
 /**
- * Signed envelope v1: the DESIGN contract's eight fields, how they are signed, how a
- * signed message travels, and the verification pipeline with its cheap-reject order.
+ * Signed envelope v1: the eight fields of the envelope contract (`docs/architecture.md`),
+ * how they are signed, how a signed message travels, and the verification pipeline with
+ * its cheap-reject order.
  *
  * ```
  *  signed message = header (JSON, one line) ‖ "\n" ‖ payload bytes
@@ -40,7 +41,7 @@ export const ENVELOPE_VERSION = 1;
 export const NONCE_BYTES = 16;
 
 // #region envelope-type
-/** A signed envelope, version 1: exactly these eight fields (DESIGN.md, "Protocol envelope"). */
+/** A signed envelope, version 1: exactly these eight fields (`docs/architecture.md`, "The signed envelope"). */
 export interface SignedEnvelope {
   /** Always 1. */
   readonly version: 1;
