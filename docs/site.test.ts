@@ -10,11 +10,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import MiniSearch from 'minisearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCS, GATE_TABLE } from '../gates/table.ts';
 import { findWeekFolders } from '../gates/weeks.ts';
 import { createApiSymbols } from './site_api.ts';
-import { exportedNames, renderSidebar, renderSourceView, sourceAnchors } from './site_layout.ts';
+import { highlightCode } from './site_highlight.ts';
+import { exportedNames, renderPage, renderSidebar, renderSourceView, renderToc, sourceAnchors } from './site_layout.ts';
 import {
   createLinkCollector,
   formatBrokenLink,
@@ -23,7 +25,8 @@ import {
   siteTargetOf,
   type SiteIndex,
 } from './site_links.ts';
-import { collectHeadings, createSlugger, renderMarkdown, slugify } from './site_markdown.ts';
+import { collectHeadings, createSlugger, renderMarkdown, slugify, type Heading } from './site_markdown.ts';
+import { pageDocuments, renderSearchIndex, SEARCH_GLOBAL, symbolDocument, type SearchDocument } from './site_search.ts';
 
 /** The repository root. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -164,7 +167,7 @@ describe('docs site · link resolution', () => {
       'error[E_DOCS_BROKEN_LINK]: Cannot resolve link in weeks/week-01-cli-logger/README.md:3: ' +
         '"../week-02-framing/README.md#the-problem": there is no chapter weeks/week-02-framing/ yet',
       'error[E_DOCS_BROKEN_LINK]: Cannot resolve link in weeks/week-01-cli-logger/README.md:3: ' +
-        '"api:apendRecord": lib/mod.ts exports no documented symbol named apendRecord',
+        '"api:apendRecord": the lib/ barrels export no documented symbol named apendRecord',
     ]);
     expect(html).toContain('href="../../api/functions/appendRecord.html"');
   });
@@ -187,13 +190,15 @@ describe('docs site · fences and source pages', () => {
     const { html } = renderMarkdown('```ts file=node_log_file.ts region=append\nconst x = 1;\n```\n', collector.resolve);
     expect(collector.broken).toEqual([]);
     expect(html).toContain('<figcaption><a href="node_log_file.ts.html#region-append"><code>node_log_file.ts</code></a> · region <code>append</code></figcaption>');
-    expect(html).toContain('<pre><code class="language-ts">const x = 1;\n</code></pre>');
+    expect(html).toContain(
+      '<pre><code class="language-ts hljs"><span class="hljs-keyword">const</span> x = <span class="hljs-number">1</span>;\n</code></pre>',
+    );
   });
 
   it('leaves a mermaid fence as preformatted text and escapes code', () => {
     const { html } = renderMarkdown('```mermaid\nA-->B\n```\n\n```ts\nconst a = 1 < 2;\n```\n', (h) => h);
     expect(html).toContain('<pre class="mermaid">A--&gt;B\n</pre>');
-    expect(html).toContain('const a = 1 &lt; 2;');
+    expect(html).toContain('<span class="hljs-number">1</span> &lt; <span class="hljs-number">2</span>;');
   });
 
   it('gives a source page one anchor per line and per region', () => {
@@ -232,6 +237,168 @@ describe('docs site · fences and source pages', () => {
   });
 });
 
+describe('docs site · highlighting at build time', () => {
+  it('colours a ts fence with highlight.js classes and keeps it escaped', () => {
+    const { html, highlighted } = highlightCode('const ok: boolean = a < b; // why\n', 'ts');
+    expect(highlighted).toBe(true);
+    expect(html).toBe(
+      '<span class="hljs-keyword">const</span> <span class="hljs-attr">ok</span>: <span class="hljs-built_in">boolean</span> = a &lt; b; ' +
+        '<span class="hljs-comment">// why</span>\n',
+    );
+  });
+
+  it('shows a console fence as shell after each $ prompt, continuations included, and output as plain text', () => {
+    const code = ['$ npm run gate -- week-1 > out.txt', 'PASS  criterion <1>', '$ echo "a" \\', '  | wc -l', '1', ''].join('\n');
+    const { html } = highlightCode(code, 'console');
+    const lines = html.split('\n');
+    expect(lines[0]).toMatch(/^<span class="hljs-meta prompt">\$ <\/span><span class="command">npm run gate -- week-1 &gt; out.txt<\/span>$/);
+    expect(lines[1]).toBe('PASS  criterion &lt;1&gt;');
+    expect(lines[2]).toContain('<span class="command"><span class="hljs-built_in">echo</span> <span class="hljs-string">&quot;a&quot;</span> \\</span>');
+    expect(lines[3]).toBe('<span class="command">  | <span class="hljs-built_in">wc</span> -l</span>');
+    expect(lines[4]).toBe('1');
+  });
+
+  it('colours json and sh, and leaves text, untagged and unknown fences plain', () => {
+    expect(highlightCode('{"a": 1}', 'json').html).toContain('<span class="hljs-attr">&quot;a&quot;</span>');
+    expect(highlightCode('export X=1 # set', 'sh').html).toContain('<span class="hljs-comment"># set</span>');
+    for (const lang of ['text', '', 'brainfuck']) {
+      expect(highlightCode('if <a> & b', lang)).toEqual({ html: 'if &lt;a&gt; &amp; b', highlighted: false });
+    }
+  });
+
+  it('marks a highlighted fence with the hljs class, and a plain one without it', () => {
+    const { html } = renderMarkdown('```text\nconst a = 1;\n```\n\n```console\n$ ls\nx\n```\n', (h) => h);
+    expect(html).toContain('<pre><code class="language-text">const a = 1;\n</code></pre>');
+    expect(html).toContain('<pre><code class="language-console hljs"><span class="hljs-meta prompt">$ </span>');
+  });
+});
+
+describe('docs site · sections and contents', () => {
+  const markdown = [
+    '# Week 9 — KV',
+    '',
+    'Intro line one',
+    'and two.',
+    '',
+    '## The problem',
+    '',
+    'A *state* machine with `apply()`.',
+    '',
+    '```ts',
+    'const hidden = 1;',
+    '```',
+    '',
+    '### Step 1 — apply',
+    '',
+    '- one',
+    '- two',
+    '',
+    '## The problem',
+    '',
+    '| a | b |',
+    '|---|---|',
+    '| `x` | y |',
+    '',
+  ].join('\n');
+
+  it('cuts the text at every heading, inline code kept, fences left out, line breaks as spaces', () => {
+    const { sections } = renderMarkdown(markdown, (h) => h);
+    expect(sections.map((s) => [s.heading?.id, s.text])).toEqual([
+      ['week-9--kv', 'Intro line one and two.'],
+      ['the-problem', 'A state machine with apply().'],
+      ['step-1--apply', 'one two'],
+      ['the-problem-1', 'a b x y'],
+    ]);
+  });
+
+  it('lists the ## and ### headings, ### nested under its ##, linked to the ids the headings carry', () => {
+    const { html, headings } = renderMarkdown(markdown, (h) => h);
+    const toc = renderToc(headings);
+    expect(toc).toBe(
+      '<nav class="toc" aria-label="On this page"><details><summary>On this page</summary><ol>' +
+        '<li><a href="#the-problem">The problem</a><ol><li><a href="#step-1--apply">Step 1 — apply</a></li></ol></li>' +
+        '<li><a href="#the-problem-1">The problem</a></li>' +
+        '</ol></details></nav>',
+    );
+    for (const [, id] of toc.matchAll(/href="#([^"]+)"/g)) expect(html).toContain(`id="${decodeURIComponent(id ?? '')}"`);
+  });
+
+  it('escapes heading text and encodes ids, and gives a page with fewer than two headings no contents', () => {
+    const headings: Heading[] = [
+      { level: 2, id: 'a-b', text: 'a <b>' },
+      { level: 2, id: 'é', text: 'é' },
+    ];
+    expect(renderToc(headings)).toContain('<li><a href="#a-b">a &lt;b&gt;</a></li><li><a href="#%C3%A9">é</a></li>');
+    expect(renderToc(headings.slice(0, 1))).toBe('');
+    expect(renderToc([{ level: 1, id: 'x', text: 'x' }, { level: 4, id: 'y', text: 'y' }])).toBe('');
+  });
+
+  it('puts the contents, the search box and the page script on the page, relative to its depth', () => {
+    const html = renderPage({
+      title: 'Week 9',
+      sitePath: 'weeks/week-09-kv/index.html',
+      body: '<h1>Week 9</h1>',
+      sidebar: '<nav class="sidebar"></nav>',
+      toc: renderToc(renderMarkdown(markdown, (h) => h).headings),
+      apiModules: [{ label: 'kv', href: '../../api/modules/kv.html' }],
+    });
+    expect(html).toContain('<div class="layout with-toc">');
+    expect(html).toContain('<input id="site-search" type="search"');
+    expect(html).toContain('<script src="../../assets/site.js"></script>');
+    expect(html).toContain('<a class="brand" href="../../index.html">CivicTrust</a>');
+    expect(html).toContain('In the API reference: <a href="../../api/modules/kv.html"><code>kv</code></a>');
+    expect(html.indexOf('<nav class="toc"')).toBeLessThan(html.indexOf('<main'));
+  });
+});
+
+/** Runs a generated `search-index.js` and loads the index it assigns. */
+function loadIndex(script: string): MiniSearch<SearchDocument> {
+  const window: Record<string, unknown> = {};
+  new Function('window', script)(window);
+  const data = window[SEARCH_GLOBAL] as { index: Parameters<typeof MiniSearch.loadJS>[0]; options: Parameters<typeof MiniSearch.loadJS>[1] };
+  return MiniSearch.loadJS<SearchDocument>(data.index, data.options);
+}
+
+describe('docs site · search index', () => {
+  const { sections } = renderMarkdown('# Week 2 — Framing\n\nBytes, not messages.\n\n## Step 1 — Frame one payload\n\nThe encoder checks the size.\n', (h) => h);
+  const pages = pageDocuments({ sitePath: 'weeks/week-02-framing/index.html', title: 'Week 02 · Framing', sections });
+
+  it('makes one document per section, the introduction pointing at the page', () => {
+    expect(pages.map((d) => [d.id, d.title, d.kind, d.parent, d.text])).toEqual([
+      ['weeks/week-02-framing/index.html', 'Week 02 · Framing', 'page', 'Week 02 · Framing', 'Bytes, not messages.'],
+      ['weeks/week-02-framing/index.html#step-1--frame-one-payload', 'Step 1 — Frame one payload', 'section', 'Week 02 · Framing', 'The encoder checks the size.'],
+    ]);
+  });
+
+  it('cuts a long excerpt at a word', () => {
+    const [doc] = pageDocuments({ sitePath: 'x.html', title: 'X', sections: [{ heading: undefined, text: 'word '.repeat(60).trim() }] });
+    expect(doc?.excerpt.endsWith('word…')).toBe(true);
+    expect(doc?.excerpt.length).toBeLessThanOrEqual(161);
+  });
+
+  it('writes a script whose index finds sections and symbols by prefix, returning what a result shows', () => {
+    const symbol = symbolDocument({
+      name: 'FrameDecoder',
+      kind: 'Class',
+      module: 'module framing · week 2',
+      summary: 'Splits a byte stream into frames.',
+      url: 'api/classes/framing.FrameDecoder.html',
+    });
+    const script = renderSearchIndex([...pages, symbol]);
+    expect(script).toMatch(/^\/\* Generated by npm run docs: the site's search index \(3 documents\)\. \*\/\nwindow\.CIVICTRUST_SEARCH = \{/);
+    const index = loadIndex(script);
+    const found = index.search('frame');
+    expect(found.map((r) => r.id).sort()).toEqual(['api/classes/framing.FrameDecoder.html', 'weeks/week-02-framing/index.html#step-1--frame-one-payload']);
+    expect(found.find((r) => r.kind === 'Class')).toMatchObject({
+      title: 'FrameDecoder',
+      parent: 'module framing · week 2',
+      url: 'api/classes/framing.FrameDecoder.html',
+      excerpt: 'Splits a byte stream into frames.',
+    });
+    expect(index.search('encoder checks').map((r) => r.id)).toEqual(['weeks/week-02-framing/index.html#step-1--frame-one-payload']);
+  });
+});
+
 describe('docs site · sidebar', () => {
   it('lists all 24 weeks by arc, linking built ones and greying the rest', () => {
     const built = new Map([[1, 'weeks/week-01-cli-logger/index.html']]);
@@ -254,14 +421,14 @@ describe('docs site · full build of this repository', () => {
       execFile(
         process.execPath,
         ['--import', 'tsx', 'docs/build.ts', '--out', out],
-        { cwd: ROOT, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
+        { cwd: ROOT, timeout: 400_000, maxBuffer: 64 * 1024 * 1024 },
         (error, _stdout, stderr) => {
           const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
           resolvePromise({ code, stderr });
         },
       );
     });
-  }, 200_000);
+  }, 420_000);
 
   afterAll(() => {
     if (out !== '') rmSync(dirname(out), { recursive: true, force: true });
@@ -292,6 +459,39 @@ describe('docs site · full build of this repository', () => {
     expect(weeks.map((m) => Number(m[2]))).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
     const built = [...findWeekFolders(ROOT).values()].filter((f) => existsSync(join(f.dir, 'README.md'))).map((f) => f.week);
     expect(weeks.filter((m) => m[1] === 'built').map((m) => Number(m[2]))).toEqual(built.sort((a, b) => a - b));
+  });
+
+  it('colours the code of every chapter and gives each chapter its contents', () => {
+    for (const folder of findWeekFolders(ROOT).values()) {
+      if (!existsSync(join(folder.dir, 'README.md'))) continue;
+      const html = readFileSync(join(out, 'weeks', folder.name, 'index.html'), 'utf8');
+      expect(html, folder.name).toContain('<nav class="toc" aria-label="On this page">');
+      if (html.includes('class="language-ts')) expect(html, folder.name).toMatch(/<code class="language-ts hljs">[\s\S]*?<span class="hljs-keyword">/);
+    }
+  });
+
+  it('ships the page script, MiniSearch and an index that finds chapters and API symbols', () => {
+    for (const asset of ['assets/site.css', 'assets/site.js', 'assets/minisearch.js']) expect(existsSync(join(out, asset)), asset).toBe(true);
+    const index = loadIndex(readFileSync(join(out, 'assets', 'search-index.js'), 'utf8'));
+    const wal = index.search('WAL').map((r) => String(r.id));
+    expect(wal).toContain('weeks/week-10-wal/index.html');
+    expect(wal.some((id) => id.startsWith('api/modules/wal.html'))).toBe(true);
+    const append = index.search('appendRecord');
+    expect(append[0]).toMatchObject({ title: 'appendRecord', kind: 'Function', url: 'api/functions/logger.appendRecord.html' });
+    expect(String(append[0]?.['parent'])).toMatch(/^module logger · week 1 · /);
+    for (const r of index.search('frame').slice(0, 30)) expect(existsSync(join(out, String(r.id).split('#')[0] ?? '')), String(r.id)).toBe(true);
+  });
+
+  it('groups the API reference by week, each module linked to its chapter and back', () => {
+    const apiIndex = readFileSync(join(out, 'api', 'index.html'), 'utf8');
+    const weeks = [...apiIndex.matchAll(/<h2 class="tsd-anchor-link" id="[^"]*">Week (\d\d) · /g)].map((m) => Number(m[1]));
+    // One heading per week that has a barrel, in week order (weeks 1-12 all have one).
+    expect(weeks.every((w, i) => i === 0 || w > (weeks[i - 1] ?? 0))).toBe(true);
+    expect(weeks).toEqual(expect.arrayContaining(Array.from({ length: 12 }, (_, i) => i + 1)));
+    const wal = readFileSync(join(out, 'api', 'modules', 'wal.html'), 'utf8');
+    expect(wal).toContain('Built in the chapter <a href="../../weeks/week-10-wal/index.html"');
+    const chapter = readFileSync(join(out, 'weeks', 'week-10-wal', 'index.html'), 'utf8');
+    expect(chapter).toContain('In the API reference: <a href="../../api/modules/wal.html"><code>wal</code></a>');
   });
 
   it('has no broken relative href or src in its pages, links into api/ included', () => {

@@ -7,8 +7,10 @@
  *  <out>/index.html                          README.md
  *  <out>/weeks/week-NN-<slug>/index.html     weeks/week-NN-<slug>/README.md
  *  <out>/weeks/week-NN-<slug>/x.ts.html      a source file a chapter links to
- *  <out>/api/…                               TypeDoc, from lib/mod.ts
- *  <out>/assets/site.css                     docs/assets/site.css
+ *  <out>/api/…                               TypeDoc, one module per lib/<topic>.ts barrel
+ *  <out>/assets/site.css, site.js            docs/assets/ (style, search box, contents)
+ *  <out>/assets/minisearch.js                MiniSearch's browser build
+ *  <out>/assets/search-index.js              the search index, built from every page and symbol
  * ```
  *
  * Pages are discovered by following links from the README and the chapters, so the
@@ -22,7 +24,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ARCS, GATE_TABLE } from '../gates/table.ts';
 import { findWeekFolders } from '../gates/weeks.ts';
-import { buildApi, type ApiSymbols } from './site_api.ts';
+import { buildApi, type ApiChapter, type ApiSymbols } from './site_api.ts';
 import {
   exportedNames,
   pad2,
@@ -30,6 +32,8 @@ import {
   renderPage,
   renderSidebar,
   renderSourceView,
+  renderToc,
+  SCRIPT,
   sourceAnchors,
   STYLESHEET,
   type PagerLink,
@@ -48,11 +52,13 @@ import {
   type SiteIndex,
   type SiteTarget,
 } from './site_links.ts';
-import { collectHeadings, escapeHtml, renderMarkdown } from './site_markdown.ts';
+import { escapeHtml } from './site_html.ts';
+import { collectHeadings, renderMarkdown } from './site_markdown.ts';
+import { pageDocuments, renderSearchIndex, SEARCH_INDEX, SEARCH_LIBRARY, symbolDocument, type SearchDocument } from './site_search.ts';
 
 /** Options for {@link buildSite}. */
 export interface BuildOptions {
-  /** Repository root (holds README.md, weeks/, lib/mod.ts, typedoc.json). */
+  /** Repository root (holds README.md, weeks/, the lib/ barrels, typedoc.json). */
   readonly root: string;
   /** Output folder; emptied first when a previous build made it. */
   readonly out: string;
@@ -70,6 +76,8 @@ export interface BuildReport {
   readonly pages: readonly string[];
   /** Number of symbols chapters can reach with `api:` links. */
   readonly apiSymbols: number;
+  /** Number of documents in the search index (page sections and API symbols). */
+  readonly searchDocuments: number;
   /** Wall-clock seconds the build took. */
   readonly seconds: number;
 }
@@ -79,6 +87,12 @@ const MARKER = '.civictrust-site';
 
 /** The stylesheet shipped with the site, next to this module. */
 const STYLESHEET_SOURCE = fileURLToPath(new URL('./assets/site.css', import.meta.url));
+
+/** The page script shipped with the site, next to this module. */
+const SCRIPT_SOURCE = fileURLToPath(new URL('./assets/site.js', import.meta.url));
+
+/** MiniSearch's browser build (a UMD script defining `window.MiniSearch`), beside its ES build. */
+const SEARCH_LIBRARY_SOURCE = fileURLToPath(new URL('../umd/index.js', import.meta.resolve('minisearch')));
 
 /** `weeks/week-NN-<slug>/README.md`, a chapter. */
 const CHAPTER = /^weeks\/week-(\d{2})-[^/]+\/README\.md$/;
@@ -101,22 +115,24 @@ export async function buildSite(options: BuildOptions): Promise<BuildReport> {
   const log = options.log ?? (() => {});
   prepareOutput(root, out, out === resolve(root, DEFAULT_OUT));
 
-  log(`typedoc: lib/mod.ts → ${display(root, join(out, API_DIR))} …`);
-  const api = await buildApi({ root, outDir: join(out, API_DIR) });
-  log(`typedoc: ${api.byFullName.size} symbols documented (${seconds(started)} s)`);
-
   const chapters = new Map<number, string>();
   for (const folder of findWeekFolders(root).values()) {
     const readme = `weeks/${folder.name}/README.md`;
     if (isFile(join(root, readme))) chapters.set(folder.week, readme);
   }
   const built = new Map([...chapters].map(([week, readme]) => [week, siteTargetOf(readme).sitePath]));
+
+  log(`typedoc: lib/ barrels → ${display(root, join(out, API_DIR))} …`);
+  const apiChapters = new Map<number, ApiChapter>(GATE_TABLE.map((row) => [row.week, { title: row.title, sitePath: built.get(row.week) }]));
+  const api = await buildApi({ root, outDir: join(out, API_DIR), chapters: apiChapters });
+  log(`typedoc: ${api.byFullName.size} symbols documented in ${api.modules.length} modules (${seconds(started)} s)`);
   log(`chapters: ${chapters.size} of ${GATE_TABLE.length} built${chapters.size > 0 ? ` (weeks ${[...chapters.keys()].map(pad2).join(', ')})` : ''}`);
 
   const index = createIndex(root, out, api);
   const apiSources = linkApiToSources(out, (repoPath) => index.kindOf(repoPath) === 'file');
   const broken: BrokenLink[] = [];
   const pages: string[] = [];
+  const searchDocs: SearchDocument[] = [];
   const queue: SiteTarget[] = [];
   const queued = new Set<string>();
   function enqueue(target: SiteTarget): void {
@@ -155,15 +171,21 @@ export async function buildSite(options: BuildOptions): Promise<BuildReport> {
         const week = Number(CHAPTER.exec(target.repoPath)?.[1] ?? NaN);
         const row = GATE_TABLE.find((r) => r.week === week);
         const arc = ARCS.find((a) => a.weeks.includes(week));
+        const title = rendered.title ?? target.repoPath;
+        searchDocs.push(...pageDocuments({ sitePath: target.sitePath, title: row === undefined ? title : `Week ${pad2(week)} · ${row.title}`, sections: rendered.sections }));
         write(
           target.sitePath,
           renderPage({
-            title: rendered.title ?? target.repoPath,
+            title,
             sitePath: target.sitePath,
             body: rendered.html,
             sidebar: sidebar(target.sitePath, Number.isNaN(week) ? undefined : week),
             eyebrow: row === undefined ? undefined : `Week ${pad2(week)}${arc === undefined ? '' : ` · Arc ${arc.arc} · ${arc.name}`}`,
             pager: row === undefined ? undefined : pagerFor(week, target.sitePath, built),
+            toc: renderToc(rendered.headings),
+            apiModules: api.modules
+              .filter((m) => m.week === week)
+              .map((m) => ({ label: m.name, href: apiHref(target.sitePath, m.url) })),
           }),
         );
         break;
@@ -223,8 +245,13 @@ export async function buildSite(options: BuildOptions): Promise<BuildReport> {
   }
 
   mkdirSync(join(out, dirname(STYLESHEET)), { recursive: true });
-  copyFileSync(STYLESHEET_SOURCE, join(out, STYLESHEET));
-  pages.push(STYLESHEET);
+  for (const [source, sitePath] of [[STYLESHEET_SOURCE, STYLESHEET], [SCRIPT_SOURCE, SCRIPT], [SEARCH_LIBRARY_SOURCE, SEARCH_LIBRARY]] as const) {
+    copyFileSync(source, join(out, sitePath));
+    pages.push(sitePath);
+  }
+  searchDocs.push(...apiDocuments(api, built));
+  write(SEARCH_INDEX, renderSearchIndex(searchDocs));
+  log(`search: ${searchDocs.length} documents indexed`);
 
   if (broken.length > 0) {
     throw new DocsBuildError(
@@ -235,7 +262,14 @@ export async function buildSite(options: BuildOptions): Promise<BuildReport> {
   }
   const others = pages.length - chapters.size - 1;
   log(`pages: ${chapters.size} chapter(s), the home page and ${others} other file(s)`);
-  const report = { out, chapters: [...chapters.keys()].sort((a, b) => a - b), pages, apiSymbols: api.byFullName.size, seconds: Number(seconds(started)) };
+  const report = {
+    out,
+    chapters: [...chapters.keys()].sort((a, b) => a - b),
+    pages,
+    apiSymbols: api.byFullName.size,
+    searchDocuments: searchDocs.length,
+    seconds: Number(seconds(started)),
+  };
   log(`done in ${report.seconds} s → ${display(root, join(out, 'index.html'))}`);
   return report;
 }
@@ -324,6 +358,24 @@ function pagerFor(week: number, sitePath: string, built: ReadonlyMap<number, str
   const prev = link(at > 0 ? weeks[at - 1] : undefined);
   const next = link(at >= 0 ? weeks[at + 1] : undefined);
   return { ...(prev === undefined ? {} : { prev }), ...(next === undefined ? {} : { next }) };
+}
+
+/** The search documents of the API reference: each module, then each indexed symbol. */
+function apiDocuments(api: ApiSymbols, built: ReadonlyMap<number, string>): SearchDocument[] {
+  function weekOf(week: number | undefined): string {
+    const row = GATE_TABLE.find((r) => r.week === week);
+    if (row === undefined) return '';
+    return `week ${row.week}${built.has(row.week) ? ` · ${row.title}` : ''}`;
+  }
+  const modules = api.modules.map((m) =>
+    symbolDocument({ name: m.name, kind: 'Module', module: weekOf(m.week), summary: m.summary, url: `${API_DIR}/${m.url}` }),
+  );
+  const symbols = api.entries.map((e) => {
+    const week = weekOf(e.week);
+    const module = `module ${e.module}${week === '' ? '' : ` · ${week}`}`;
+    return symbolDocument({ name: e.name, kind: e.kind, module, summary: e.summary, url: `${API_DIR}/${e.url}` });
+  });
+  return [...modules, ...symbols];
 }
 
 /** A URL from a site page to an API page, keeping TypeDoc's anchor. */

@@ -7,8 +7,9 @@
  * folder, or served under any path prefix.
  * @module
  */
-import { escapeHtml } from './site_markdown.ts';
+import { escapeAttr, escapeHtml } from './site_html.ts';
 import { API_DIR, relativeHref } from './site_links.ts';
+import type { Heading } from './site_markdown.ts';
 
 /** An arc of the course, as the sidebar needs it (a subset of the gate table's `Arc`). */
 export interface SidebarArc {
@@ -68,10 +69,20 @@ export interface PageInput {
   readonly eyebrow?: string | undefined;
   /** Links to the previous and next built chapter. */
   readonly pager?: { readonly prev?: PagerLink | undefined; readonly next?: PagerLink | undefined } | undefined;
+  /** The page's table of contents, from {@link renderToc}; empty or absent for none. */
+  readonly toc?: string | undefined;
+  /** Links shown under the eyebrow to the API modules a chapter builds. */
+  readonly apiModules?: readonly PagerLink[] | undefined;
 }
 
 /** Site path of the stylesheet. */
 export const STYLESHEET = 'assets/site.css';
+
+/** Site path of the page script: the search box, and the contents opened beside wide pages. */
+export const SCRIPT = 'assets/site.js';
+
+/** The heading levels the table of contents lists. */
+const TOC_LEVELS = new Set([2, 3]);
 
 /** The site's name, used in titles and the sidebar. */
 const SITE_NAME = 'CivicTrust';
@@ -86,7 +97,8 @@ export function pad2(week: number): string {
 }
 
 /**
- * Renders the course sidebar: the home and API links, then every arc with its weeks.
+ * Renders the course sidebar: the home and API links, then every arc with its weeks
+ * (the site's name and search box sit above it, in the page's masthead).
  * A built week links to its chapter; a week not built yet is greyed out and says so.
  * @param input - arcs, weeks, which are built, and where the sidebar is rendered
  * @returns the `<nav>` element
@@ -121,22 +133,77 @@ export function renderSidebar(input: SidebarInput): string {
   const api = relativeHref(fromSitePath, `${API_DIR}/index.html`);
   return (
     `<nav class="sidebar" id="course-nav" aria-label="Course">` +
-    `<a class="brand" href="${home}">${SITE_NAME}</a>` +
     `<ul class="top-links"><li><a href="${home}">Course home</a></li><li><a href="${api}">API reference</a></li></ul>` +
     `<ol class="arcs">${arcs.join('')}</ol></nav>`
   );
 }
 
 /**
- * Renders a whole HTML page: head, skip link, main column, sidebar, footer.
- * @param input - title, body, sidebar and the page's own site path
+ * Renders a page's table of contents: its `##` headings, each with its `###` headings
+ * nested under it, linked to their ids. A page with fewer than two such headings has none.
+ *
+ * It is a `<details>` element: collapsed above the text on narrow screens, opened by the
+ * page script (and its summary hidden) where a wide screen shows it beside the text.
+ * @param headings - the page's headings, in document order
+ * @returns the `<nav class="toc">` element, or `''`
+ */
+export function renderToc(headings: readonly Heading[]): string {
+  const listed = headings.filter((h) => TOC_LEVELS.has(h.level));
+  if (listed.length < 2) return '';
+  const top = Math.min(...listed.map((h) => h.level));
+  let html = '';
+  let open = false; // whether a nested list is open under the last top-level item
+  listed.forEach((h, i) => {
+    const item = `<a href="#${escapeAttr(encodeURIComponent(h.id))}">${escapeHtml(h.text)}</a>`;
+    if (h.level === top || i === 0) {
+      html += `${open ? '</ol>' : ''}${i === 0 ? '' : '</li>'}<li>${item}`;
+      open = false;
+    } else {
+      html += `${open ? '' : '<ol>'}<li>${item}</li>`;
+      open = true;
+    }
+  });
+  html += `${open ? '</ol>' : ''}</li>`;
+  return (
+    `<nav class="toc" aria-label="On this page"><details><summary>On this page</summary>` +
+    `<ol>${html}</ol></details></nav>`
+  );
+}
+
+/**
+ * Renders the search box: an input and an empty result list that the page script fills
+ * from the index written at build time (`assets/search-index.js`).
+ * @returns the `<div role="search">` element
+ */
+function renderSearch(): string {
+  return (
+    `<div class="search" role="search">` +
+    `<label class="visually-hidden" for="site-search">Search the chapters and the API</label>` +
+    `<input id="site-search" type="search" placeholder="Search chapters and API" autocomplete="off" spellcheck="false" ` +
+    `aria-controls="site-search-results" aria-describedby="site-search-status">` +
+    `<p id="site-search-status" class="search-status" aria-live="polite"></p>` +
+    `<ol id="site-search-results" class="search-results" hidden></ol></div>`
+  );
+}
+
+/**
+ * Renders a whole HTML page: head, skip link, the side column (masthead with the site's
+ * name and search box, then the course contents), the page's table of contents, and the
+ * main column.
+ * @param input - title, body, sidebar, contents and the page's own site path
  * @returns the document, starting with `<!doctype html>`
  */
 export function renderPage(input: PageInput): string {
   const css = relativeHref(input.sitePath, STYLESHEET);
+  const script = relativeHref(input.sitePath, SCRIPT);
   const title = input.title === SITE_NAME ? SITE_NAME : `${input.title} · ${SITE_NAME}`;
   const eyebrow = input.eyebrow === undefined ? '' : `<p class="eyebrow">${escapeHtml(input.eyebrow)}</p>\n`;
+  const modules = input.apiModules ?? [];
+  const api = modules.length === 0
+    ? ''
+    : `<p class="chapter-api">In the API reference: ${modules.map((m) => `<a href="${m.href}"><code>${escapeHtml(m.label)}</code></a>`).join(', ')}</p>\n`;
   const pager = renderPager(input.pager);
+  const toc = input.toc ?? '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -147,15 +214,19 @@ export function renderPage(input: PageInput): string {
 </head>
 <body>
 <a class="skip" href="#main">Skip to the text</a>
-<div class="layout">
-<main id="main" class="content">
+<div class="layout${toc === '' ? '' : ' with-toc'}">
+<div class="side">
+<header class="masthead"><a class="brand" href="${relativeHref(input.sitePath, 'index.html')}">${SITE_NAME}</a>${renderSearch()}</header>
+${input.sidebar}
+</div>
+${toc === '' ? '' : `${toc}\n`}<main id="main" class="content">
 <p class="to-nav"><a href="#course-nav">Course contents</a></p>
-${eyebrow}<article>
+${eyebrow}${api}<article>
 ${input.body}
 </article>
 ${pager}</main>
-${input.sidebar}
 </div>
+<script src="${script}"></script>
 </body>
 </html>
 `;

@@ -8,7 +8,11 @@
  * - a fence quoting a region (`ts file=node_log_file.ts region=append`) is shown as code
  *   in its language under a caption naming the file and region, linked to the source
  *   page; the equality of fence and region is checked by `docs/quotes.test.ts`, not here;
- * - a `mermaid` fence stays preformatted text (the site loads no scripts).
+ * - code is highlighted here, at build time, with highlight.js (`./site_highlight.ts`),
+ *   so a page needs no script to show colours;
+ * - a `mermaid` fence stays preformatted text;
+ * - the text under each heading is collected as a {@link Section}, which the site's
+ *   search index and table of contents are built from.
  *
  * Raw HTML in a chapter is passed through: chapters are our own, trusted text. Its
  * `href`/`src` attributes are not rewritten, so write links in Markdown syntax; the site
@@ -18,6 +22,8 @@
 import MarkdownIt from 'markdown-it';
 import type { StateCore, Token } from 'markdown-it';
 import { parseFenceInfo } from './regions.ts';
+import { highlightCode } from './site_highlight.ts';
+import { escapeAttr, escapeHtml } from './site_html.ts';
 
 /** A heading of a rendered document. */
 export interface Heading {
@@ -26,6 +32,14 @@ export interface Heading {
   /** The slug used as the heading's `id`. */
   readonly id: string;
   /** The heading's plain text. */
+  readonly text: string;
+}
+
+/** The text of a document under one heading, up to the next heading of any level. */
+export interface Section {
+  /** The heading the text sits under; the text before the first heading has none. */
+  readonly heading: Heading | undefined;
+  /** Plain text of the paragraphs, lists, tables and quotes, whitespace collapsed (code fences left out). */
   readonly text: string;
 }
 
@@ -40,12 +54,15 @@ export interface RenderedMarkdown {
   readonly title: string | undefined;
   /** Every heading, in document order. */
   readonly headings: readonly Heading[];
+  /** The document's text cut at its headings, in document order. */
+  readonly sections: readonly Section[];
 }
 
 /** What the plugin rules read from markdown-it's `env`. */
 interface SiteEnv {
   resolveLink?: ResolveLink;
   headings?: Heading[];
+  sections?: Section[];
 }
 
 /**
@@ -121,22 +138,38 @@ export function renderMarkdown(markdown: string, resolveLink: ResolveLink): Rend
   const env: SiteEnv = { resolveLink };
   const html = shared.render(markdown, env);
   const headings = env.headings ?? [];
-  return { html, title: headings.find((h) => h.level === 1)?.text, headings };
+  return { html, title: headings.find((h) => h.level === 1)?.text, headings, sections: env.sections ?? [] };
 }
 
-/** Gives each heading an `id` and records it in `env.headings`. */
+/**
+ * Gives each heading an `id`, records it in `env.headings`, and cuts the document's
+ * prose into `env.sections` at its headings.
+ */
 function headingIdsRule(state: StateCore): void {
   const env = state.env as SiteEnv;
   const slug = createSlugger();
   const headings: Heading[] = [];
+  const sections: Section[] = [];
+  let heading: Heading | undefined;
+  let words: string[] = [];
+  function close(): void {
+    const text = words.join(' ').replace(/\s+/g, ' ').trim();
+    if (heading !== undefined || text !== '') sections.push({ heading, text });
+  }
   state.tokens.forEach((token, i) => {
+    if (token.type === 'inline' && state.tokens[i - 1]?.type !== 'heading_open') words.push(plainText(token));
     if (token.type !== 'heading_open') return;
     const text = plainText(state.tokens[i + 1]);
     const id = slug(text);
     token.attrSet('id', id);
-    headings.push({ level: Number(token.tag.slice(1)), id, text });
+    close();
+    heading = { level: Number(token.tag.slice(1)), id, text };
+    headings.push(heading);
+    words = [];
   });
+  close();
   env.headings = headings;
+  env.sections = sections;
 }
 
 /** Sends every link `href` and image `src` through the resolver. */
@@ -158,11 +191,14 @@ function linksRule(state: StateCore): void {
   }
 }
 
-/** The plain text of an inline token: text and inline code, markup dropped. */
+/** The plain text of an inline token: text and inline code, line breaks as spaces, markup dropped. */
 function plainText(inline: Token | undefined): string {
   if (inline === undefined || inline.children === null) return inline?.content ?? '';
   return inline.children
-    .map((child) => (child.type === 'text' || child.type === 'code_inline' ? child.content : ''))
+    .map((child) => {
+      if (child.type === 'text' || child.type === 'code_inline') return child.content;
+      return child.type === 'softbreak' || child.type === 'hardbreak' ? ' ' : '';
+    })
     .join('');
 }
 
@@ -175,15 +211,19 @@ function renderHeadingClose(tokens: Token[], idx: number): string {
   return ` <a class="anchor" href="#${escapeAttr(encodeURIComponent(id))}" aria-label="Link to this section">#</a></${tag}>\n`;
 }
 
-/** Renders a fence: code with a language class, a caption for a quoted region, mermaid as text. */
+/**
+ * Renders a fence: highlighted code with a language class, a caption for a quoted
+ * region, mermaid as plain text.
+ */
 function renderFence(tokens: Token[], idx: number, _options: unknown, env: SiteEnv): string {
   const token = tokens[idx];
   if (token === undefined) return '';
   const { lang, attrs } = parseFenceInfo(token.info);
-  const code = escapeHtml(token.content);
-  if (lang === 'mermaid') return `<pre class="mermaid">${code}</pre>\n`;
-  const langClass = lang === '' ? '' : ` class="language-${escapeAttr(lang)}"`;
-  const pre = `<pre><code${langClass}>${code}</code></pre>`;
+  if (lang === 'mermaid') return `<pre class="mermaid">${escapeHtml(token.content)}</pre>\n`;
+  const highlighted = highlightCode(token.content, lang);
+  const classes = [...(lang === '' ? [] : [`language-${lang}`]), ...(highlighted.highlighted ? ['hljs'] : [])];
+  const langClass = classes.length === 0 ? '' : ` class="${escapeAttr(classes.join(' '))}"`;
+  const pre = `<pre><code${langClass}>${highlighted.html}</code></pre>`;
   const file = attrs['file'];
   const region = attrs['region'];
   if (file === undefined || file === '') return `${pre}\n`;
@@ -194,18 +234,4 @@ function renderFence(tokens: Token[], idx: number, _options: unknown, env: SiteE
   const fileLabel = href === undefined ? name : `<a href="${escapeAttr(href)}">${name}</a>`;
   const regionLabel = region === undefined || region === '' ? '' : ` · region <code>${escapeHtml(region)}</code>`;
   return `<figure class="quote"><figcaption>${fileLabel}${regionLabel}</figcaption>${pre}</figure>\n`;
-}
-
-/**
- * Escapes text for HTML element content.
- * @param text - any text
- * @returns the text with `&`, `<`, `>` and `"` escaped
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** Escapes text for a double-quoted HTML attribute. */
-function escapeAttr(text: string): string {
-  return escapeHtml(text).replace(/'/g, '&#39;');
 }

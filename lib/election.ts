@@ -2,7 +2,8 @@
  * Election and idempotent clients (week 12): the client's retry rule, the replicated
  * dedupe table with a TTL, the term fence, the TCP cluster client, and the replica process
  * that applies through the TTL table.
- * @module
+ * @module election
+ * @category Week 12
  */
 export {
   ELECTION_ERRORS,

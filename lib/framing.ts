@@ -2,7 +2,8 @@
  * Stream-safe framing over TCP (week 2): the length-prefixed frame codec, the echo
  * message format, connection timeouts, the client retry rule, a structured logger
  * over week 1's records, and the echo server, client and CLI group.
- * @module
+ * @module framing
+ * @category Week 02
  */
 export {
   FRAME_ERRORS,

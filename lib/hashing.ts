@@ -2,7 +2,8 @@
  * Hashing and canonical bytes (week 7): lowercase hex, SHA-256 one shot and streamed,
  * RFC 8785 JCS canonical JSON, the strict I-JSON parser, the hash-bearing message,
  * the integrity manifest and audit, and the `hash` command group.
- * @module
+ * @module hashing
+ * @category Week 07
  */
 export {
   HASH_ERRORS,

@@ -3,7 +3,8 @@
  * WAL, the KV command contract, the deterministic state machine with dedupe and
  * versioned keys, snapshots and the snapshot directory, the signed KV server with its
  * pluggable store, and the `kv` command group.
- * @module
+ * @module kv
+ * @category Week 09
  */
 export {
   KV_ERRORS,

@@ -1,7 +1,7 @@
 /**
  * Everything CivicTrust's weeks have built so far, in one place: the entry point of
- * the API site and of the capstone. Weeks never import this module; they import the
- * topic barrels beside it.
+ * the capstone. Weeks never import this module; they import the topic barrels beside
+ * it, which are also the modules of the API reference (one per topic, by week).
  * @module
  */
 export * from './errors.ts';

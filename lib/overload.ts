@@ -3,7 +3,8 @@
  * deadlines checked at every stage, the per-client egress token bucket, the
  * minimum-progress rule against slow senders, the overload controller and server over
  * week 5's worker pool, load and slow-client generators, and the `overload` command group.
- * @module
+ * @module overload
+ * @category Week 06
  */
 export {
   OVERLOAD_ERRORS,

@@ -3,7 +3,8 @@
  * simulator, the linearizability checker, WAL-backed Raft storage, the signed peer
  * transport, the replica node and process, the fault-injecting TCP proxy, and the
  * real-process cluster test kit.
- * @module
+ * @module replication
+ * @category Week 11
  */
 export { REPLICATION_ERRORS } from '../weeks/week-11-replication/mod.ts';
 export type { ReplicationErrorCode } from '../weeks/week-11-replication/mod.ts';

@@ -3,7 +3,8 @@
  * request-handler contract and its echo handler, the frame server with per-client
  * outbound limits and in-process loop-delay measurement, the soak report and chart,
  * and the `server` command group.
- * @module
+ * @module server
+ * @category Week 03
  */
 export {
   SERVER_ERRORS,

@@ -4,7 +4,8 @@
  * verdict table, versioned key ids, key files and rotation, the nonce cache and time
  * window, signed envelope v1 and its verifier, the signed echo handler, and the `key`
  * and `envelope` command groups.
- * @module
+ * @module signing
+ * @category Week 08
  */
 export {
   SIGN_ERRORS,

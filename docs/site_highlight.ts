@@ -1,0 +1,89 @@
+/**
+ * Syntax highlighting of chapter code at build time, with highlight.js: the page gets
+ * `<span class="hljs-…">` markup and the site's stylesheet colours it, so no script runs
+ * in the reader's browser.
+ *
+ * | fence            | how it is shown                                                   |
+ * |------------------|-------------------------------------------------------------------|
+ * | `ts`, `typescript`, `js`, `json`, `sh`, `bash`, `yaml`, `diff` | highlighted in that language |
+ * | `console`        | lines starting `$ ` (and their `\` continuations) as shell, output plain |
+ * | `text`, none, anything else | plain, escaped                                         |
+ * @module
+ */
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import diff from 'highlight.js/lib/languages/diff';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import typescript from 'highlight.js/lib/languages/typescript';
+import yaml from 'highlight.js/lib/languages/yaml';
+import { escapeHtml } from './site_html.ts';
+
+hljs.registerLanguage('typescript', typescript);
+hljs.registerLanguage('javascript', javascript);
+hljs.registerLanguage('json', json);
+hljs.registerLanguage('bash', bash);
+hljs.registerLanguage('yaml', yaml);
+hljs.registerLanguage('diff', diff);
+
+/** Fence names that mean a language registered above under another name. */
+const ALIASES: Readonly<Record<string, string>> = {
+  ts: 'typescript',
+  typescript: 'typescript',
+  js: 'javascript',
+  mjs: 'javascript',
+  javascript: 'javascript',
+  json: 'json',
+  jsonc: 'json',
+  sh: 'bash',
+  bash: 'bash',
+  shell: 'bash',
+  yaml: 'yaml',
+  yml: 'yaml',
+  diff: 'diff',
+};
+
+/** The prompt that starts a command line in a `console` fence. */
+const PROMPT = '$ ';
+
+/** Highlighted code, ready to go inside `<code>`. */
+export interface HighlightedCode {
+  /** The escaped HTML, with `hljs-*` spans when highlighted. */
+  readonly html: string;
+  /** Whether any highlighting was applied (the fence's language is known). */
+  readonly highlighted: boolean;
+}
+
+/**
+ * Highlights the text of a fence for its language.
+ * @param code - the fence's text
+ * @param lang - the fence's language word (`ts`, `console`, `text`, `''`)
+ * @returns escaped HTML, highlighted when the language is one the site knows
+ */
+export function highlightCode(code: string, lang: string): HighlightedCode {
+  const key = lang.toLowerCase();
+  if (key === 'console') return { html: highlightConsole(code), highlighted: true };
+  const language = ALIASES[key];
+  if (language === undefined) return { html: escapeHtml(code), highlighted: false };
+  return { html: hljs.highlight(code, { language, ignoreIllegals: true }).value, highlighted: true };
+}
+
+/**
+ * Highlights a terminal session: a `$ ` line is a command, shown as shell after a prompt
+ * span, and so is each line a trailing backslash continues; every other line is output,
+ * shown as it is.
+ */
+function highlightConsole(code: string): string {
+  let continued = false;
+  return code
+    .split('\n')
+    .map((line) => {
+      const isCommand = continued || line.startsWith(PROMPT);
+      if (!isCommand) return escapeHtml(line);
+      const command = continued ? line : line.slice(PROMPT.length);
+      const prompt = continued ? '' : `<span class="hljs-meta prompt">${escapeHtml(PROMPT)}</span>`;
+      continued = command.endsWith('\\');
+      return `${prompt}<span class="command">${hljs.highlight(command, { language: 'bash', ignoreIllegals: true }).value}</span>`;
+    })
+    .join('\n');
+}
