@@ -32,6 +32,9 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** The Deno binary the dev dependency installs. */
 export const DEFAULT_DENO = path.join(REPO, 'node_modules', '.bin', 'deno');
 
+/** Deno's environment: no check for a newer Deno release, which would reach the network. */
+const DENO_ENV = { ...process.env, DENO_NO_UPDATE_CHECK: '1' };
+
 /** Folders the Deno tests may read (relative to the root): the published vectors they check. */
 export const READABLE = ['testdata', 'weeks/week-08-signatures/testdata'];
 
@@ -107,7 +110,7 @@ function main(argv: readonly string[]): number {
     const info = spawnSync(deno, ['info', '--json', '--no-lock', pathToFileURL(path.join(folder, test)).href], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...DENO_ENV, NO_COLOR: '1' },
     });
     if (info.status !== 0) {
       console.error(`deno check: deno info failed on deno/${test}:\n${info.stderr}`);
@@ -133,6 +136,7 @@ function main(argv: readonly string[]): number {
   const allowRead = READABLE.map((dir) => path.join(root, dir)).join(',');
   const run = spawnSync(deno, ['test', '--no-lock', '--no-prompt', `--allow-read=${allowRead}`, ...tests.map((t) => `deno/${t}`)], {
     cwd: root,
+    env: DENO_ENV,
     stdio: 'inherit',
   });
   if (run.status !== 0) {
