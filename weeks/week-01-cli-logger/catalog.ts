@@ -36,7 +36,7 @@ export const LOG_ERRORS = defineErrors({
   },
   E_PATH_INVALID: {
     exit: 'usage', http: 400, definite: true,
-    summary: 'The path is empty, too long, contains a NUL byte or loops through symbolic links',
+    summary: 'The path is empty, too long, contains a NUL byte, loops through symbolic links, or ends in .torn (the name `log repair` keeps for torn bytes)',
     action: 'Give the path of a regular file, e.g. ./events.log',
   },
   E_PATH_NOT_FOUND: {

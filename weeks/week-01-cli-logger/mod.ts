@@ -23,6 +23,8 @@ export type { RecordFilter } from './search.ts';
 export { LogWriter, appendRecord, readLog, repairTornTail } from './node_log_file.ts';
 export type { LogWriterOptions, AppendResult, ReadLogOptions, RepairResult } from './node_log_file.ts';
 export { fsError, checkPathSyntax } from './fs_errors.ts';
+export { resolveLogPath, TORN_SUFFIX } from './log_path.ts';
+export type { LogPath } from './log_path.ts';
 export { runCliProcess, errorCodeOf, TSX_LOADER } from './node_spawn_cli.ts';
 export type { CliResult, RunCliOptions } from './node_spawn_cli.ts';
 export { concatBytes, readAllCapped } from './bytes.ts';

@@ -39,7 +39,8 @@ export async function runCli(argv: readonly string[], spec: CliSpec, io: CliIo):
     return await command.run(args, io);
   } catch (error) {
     io.stderr(`${formatError(error)}\n`);
-    const action = isCivicError(error) ? spec.catalog[error.code]?.action : undefined;
+    // A bug is not a CivicError: it gets E_INTERNAL's hint, so every failure has one.
+    const action = spec.catalog[isCivicError(error) ? error.code : 'E_INTERNAL']?.action;
     if (action !== undefined) io.stderr(`hint: ${action}\n`);
     return exitCodeOf(error, spec.catalog);
   }

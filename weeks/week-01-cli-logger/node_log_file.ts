@@ -4,10 +4,11 @@
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { CivicError, errorFactory, isCivicError } from './errors.ts';
 import { LOG_ERRORS } from './catalog.ts';
-import { checkPathSyntax, fsError } from './fs_errors.ts';
+import { fsError } from './fs_errors.ts';
+import { resolveLogPath } from './log_path.ts';
 import { concatBytes } from './bytes.ts';
 import { LineSplitter } from './line_splitter.ts';
 import { DEFAULT_MAX_RECORD_BYTES, encodeRecord, parseRecordLine, type LogRecord } from './record.ts';
@@ -35,15 +36,16 @@ export interface AppendResult {
  */
 export class LogWriter {
   readonly #handle: FileHandle;
+  /** How messages name the file (see {@link resolveLogPath}). */
   readonly #path: string;
   readonly #sync: boolean;
   readonly #maxBytes: number;
   /** The file ended without a newline when opened: the first append starts with one. */
   #closeLine: boolean;
 
-  private constructor(handle: FileHandle, path: string, options: LogWriterOptions, closeLine: boolean) {
+  private constructor(handle: FileHandle, label: string, options: LogWriterOptions, closeLine: boolean) {
     this.#handle = handle;
-    this.#path = path;
+    this.#path = label;
     this.#closeLine = closeLine;
     this.#sync = options.sync ?? false;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORD_BYTES;
@@ -51,7 +53,8 @@ export class LogWriter {
 
   // #region open-log
   /**
-   * Opens (creating if needed) a log file for appending. When the file is new and
+   * Opens (creating if needed) a log file for appending, at the path
+   * {@link resolveLogPath} makes of `path`. When the file is new and
    * `sync` is on, the directory is fsynced too, so the file's name survives a crash
    * along with its first record. When an existing log does not end in a newline, the
    * first append starts with one (see {@link LogWriter.append}).
@@ -59,9 +62,8 @@ export class LogWriter {
    *   `E_PATH_IS_DIR`, `E_PATH_NOT_DIR`, `E_IO_NO_SPACE`, `E_IO_SYNC` or `E_IO`
    */
   static async open(path: string, options: LogWriterOptions = {}): Promise<LogWriter> {
-    checkPathSyntax(path);
-    const full = resolve(path);
-    const action = `Cannot open log ${path} for appending`;
+    const { absolute: full, label } = resolveLogPath(path, process.cwd());
+    const action = `Cannot open log ${label} for appending`;
     let handle: FileHandle;
     let created = true;
     try {
@@ -78,13 +80,13 @@ export class LogWriter {
     }
     let closeLine = false;
     try {
-      if (!created) closeLine = !(await endsWithNewline(handle, path));
+      if (!created) closeLine = !(await endsWithNewline(handle, label));
       if (created && options.sync === true) await syncDirectory(dirname(full), action);
     } catch (error) {
       await handle.close();
       throw error;
     }
-    return new LogWriter(handle, path, options, closeLine);
+    return new LogWriter(handle, label, options, closeLine);
   }
   // #endregion open-log
 
@@ -202,11 +204,11 @@ const CHUNK_BYTES = 64 * 1024;
  *   it changes during the repair or the disk fails
  */
 export async function repairTornTail(path: string): Promise<RepairResult> {
-  checkPathSyntax(path);
-  const action = `Cannot repair log ${path}`;
+  const { absolute, quarantine, label } = resolveLogPath(path, process.cwd());
+  const action = `Cannot repair log ${label}`;
   let handle: FileHandle;
   try {
-    handle = await open(resolve(path), 'r+');
+    handle = await open(absolute, 'r+');
   } catch (error) {
     throw fsError(error, action);
   }
@@ -224,8 +226,7 @@ export async function repairTornTail(path: string): Promise<RepairResult> {
     }
     if (cut === size) return { tornBytes: 0 };
     // 2. Keep the torn bytes: append them to the quarantine file and make it durable.
-    const quarantine = `${path}.torn`;
-    const keep = await open(resolve(quarantine), 'a', LOG_FILE_MODE);
+    const keep = await open(quarantine, 'a', LOG_FILE_MODE);
     try {
       for (let at = cut; at < size; at += buffer.length) {
         const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
@@ -273,16 +274,16 @@ const READ_CHUNK_BYTES = 64 * 1024;
  *   ends without a newline (unless `onBadLine` takes them)
  */
 export async function* readLog(path: string, options: ReadLogOptions = {}): AsyncGenerator<LogRecord> {
-  checkPathSyntax(path);
+  const { absolute, label } = resolveLogPath(path, process.cwd());
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const action = `Cannot read log ${path}`;
+  const action = `Cannot read log ${label}`;
   const bad = (error: CivicError) => {
     if (options.onBadLine === undefined) throw error;
     options.onBadLine(error);
   };
   let handle: FileHandle;
   try {
-    handle = await open(resolve(path), 'r');
+    handle = await open(absolute, 'r');
   } catch (error) {
     throw fsError(error, action);
   }
