@@ -1,6 +1,7 @@
 // A loopback server that answers every request with one scripted behaviour, for the
 // chapter's commands. Usage:
 //   node weeks/week-04-http-client/testdata/demo_server.mjs PORT MODE
+// PORT 0 picks a free port; the `listening on` line names the one it got.
 // MODE: good | malformed | silent | truncated | trickle | smuggle
 // It logs one line per request on stderr (with the X-Request-Id it saw) and exits
 // after 120 s.
@@ -35,5 +36,5 @@ const server = net.createServer((socket) => {
     socket.end(Buffer.from(replies[mode] ?? replies.good, 'latin1'));
   });
 });
-server.listen(Number(port), '127.0.0.1', () => process.stderr.write(`demo_server: listening on 127.0.0.1:${port} (${mode})\n`));
+server.listen(Number(port), '127.0.0.1', () => process.stderr.write(`demo_server: listening on 127.0.0.1:${server.address().port} (${mode})\n`));
 setTimeout(() => process.exit(0), 120_000).unref();
