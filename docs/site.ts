@@ -20,6 +20,7 @@
  * @module
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ARCS, GATE_TABLE } from '../gates/table.ts';
@@ -91,8 +92,8 @@ const STYLESHEET_SOURCE = fileURLToPath(new URL('./assets/site.css', import.meta
 /** The page script shipped with the site, next to this module. */
 const SCRIPT_SOURCE = fileURLToPath(new URL('./assets/site.js', import.meta.url));
 
-/** MiniSearch's browser build (a UMD script defining `window.MiniSearch`), beside its ES build. */
-const SEARCH_LIBRARY_SOURCE = fileURLToPath(new URL('../umd/index.js', import.meta.resolve('minisearch')));
+/** MiniSearch's browser build (a UMD script defining `window.MiniSearch`), beside its CommonJS build. */
+const SEARCH_LIBRARY_SOURCE = join(dirname(createRequire(import.meta.url).resolve('minisearch')), '..', 'umd', 'index.js');
 
 /** `weeks/week-NN-<slug>/README.md`, a chapter. */
 const CHAPTER = /^weeks\/week-(\d{2})-[^/]+\/README\.md$/;

@@ -51,25 +51,21 @@ export const SEARCH_OPTIONS = {
 const EXCERPT_CHARS = 160;
 
 /**
- * Turns a rendered Markdown page into search documents, one per section with text or a
- * heading of level 2 or deeper. The text before the first such heading (the title and
- * introduction) points at the page itself.
+ * Turns a rendered Markdown page into search documents: one for the page itself (its
+ * title and the text before its first `##`), then one per section under a heading of
+ * level 2 or deeper, whose id and URL carry the heading's anchor.
  * @param page - the page's site path, title and sections
  * @returns the page's documents, in document order
  */
 export function pageDocuments(page: { readonly sitePath: string; readonly title: string; readonly sections: readonly Section[] }): SearchDocument[] {
-  const docs: SearchDocument[] = [];
-  for (const section of page.sections) {
-    const heading = section.heading;
-    if (heading === undefined || heading.level === 1) {
-      if (section.text === '' && docs.length > 0) continue;
-      docs.push(document(page.sitePath, page.title, 'page', page.title, section.text));
-    } else {
-      docs.push(document(`${page.sitePath}#${heading.id}`, heading.text, 'section', page.title, section.text));
-    }
-  }
-  // Ids are URLs; a page whose title section repeats (two h1) keeps its first.
-  return docs.filter((d, i) => docs.findIndex((o) => o.id === d.id) === i);
+  const isIntro = (s: Section): boolean => s.heading === undefined || s.heading.level === 1;
+  const intro = page.sections.filter(isIntro).map((s) => s.text).filter((t) => t !== '').join(' ');
+  return [
+    document(page.sitePath, page.title, 'page', page.title, intro),
+    ...page.sections.flatMap((s) =>
+      isIntro(s) || s.heading === undefined ? [] : [document(`${page.sitePath}#${s.heading.id}`, s.heading.text, 'section', page.title, s.text)],
+    ),
+  ];
 }
 
 /**
