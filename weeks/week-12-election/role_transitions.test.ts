@@ -148,7 +148,7 @@ const TRANSITIONS: readonly Transition[] = [
     drive: () => {
       for (const role of ROLES) {
         const n = inRole(role);
-        expect(n.step({ ...append('n3', 0), prevIndex: 0 }), role).toBe('E_RAFT_STALE_TERM');
+        expect(n.step(append('n3', 0)), role).toBe('E_RAFT_STALE_TERM');
         expect([n.role, n.term], role).toEqual([role, 1]);
         expect(drain(n).messages, role).toContainEqual(expect.objectContaining({ type: 'append_reply', to: 'n3', term: 1, success: false }));
       }
