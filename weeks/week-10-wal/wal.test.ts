@@ -132,6 +132,31 @@ describe('Wal', () => {
     }
   });
 
+  it('none: a forceSync append resolves only once an fdatasync covers it, and later plain appends wait their turn behind it', async () => {
+    const { wal } = await Wal.open(workspace.fresh('force-none'), { fsync: 'none' });
+    await wal.append(entry(0));
+    expect(wal.stats).toMatchObject({ syncs: 0, durableLsn: 0 });
+    const order: number[] = [];
+    const forced = wal.append(entry(1), { forceSync: true }).then((r) => order.push(r.lsn) && wal.stats.durableLsn);
+    const plain = wal.append(entry(2)).then((r) => order.push(r.lsn));
+    expect(await forced).toBeGreaterThanOrEqual(2); // durable when it resolved
+    await plain;
+    expect(order).toEqual([2, 3]);
+    expect(wal.stats.syncs).toBe(1);
+    await wal.close();
+  });
+
+  it('sync() makes every written record durable with one fdatasync, and none when nothing is owed', async () => {
+    const { wal } = await Wal.open(workspace.fresh('sync-call'), { fsync: 'group' });
+    for (let i = 0; i < 3; i++) await wal.append(entry(i), { durable: false });
+    expect(wal.stats).toMatchObject({ syncs: 0, durableLsn: 0 });
+    expect(await wal.sync()).toBe(3);
+    expect(await wal.sync()).toBe(3);
+    expect(wal.stats).toMatchObject({ syncs: 1, durableLsn: 3 });
+    await wal.close();
+    await expect(wal.sync()).rejects.toMatchObject({ code: 'E_WAL_CLOSED' });
+  });
+
   it('quarantines a torn tail to an fsynced file, cuts it, and appends after the last good record', async () => {
     const dir = workspace.fresh('torn');
     const { wal } = await Wal.open(dir, { fsync: 'always' });
