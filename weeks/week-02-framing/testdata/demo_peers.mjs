@@ -2,7 +2,7 @@
 // Raw TCP peers for the chapter's transcripts.
 //   node demo_peers.mjs PORT timeouts   one idle connection and one that stops mid-frame;
 //                                       prints when the server closed each
-//   node demo_peers.mjs PORT inflight   sends half a request, waits 500 ms (send the server
+//   node demo_peers.mjs PORT inflight   sends 30 bytes of a request, waits 1000 ms (send the server
 //                                       SIGTERM meanwhile), sends the rest, prints the reply
 import net from 'node:net';
 
@@ -30,8 +30,8 @@ if (mode === 'timeouts') {
   const socket = await open();
   const frame = request('demo-inflight', 'finished after SIGTERM');
   socket.write(frame.subarray(0, 30));
-  console.log('sent 30 bytes, waiting 500 ms');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  console.log('sent 30 bytes, waiting 1000 ms');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   socket.write(frame.subarray(30));
   socket.once('data', (reply) => {
     console.log(`reply: ${JSON.stringify(reply.subarray(4).toString())}`);
