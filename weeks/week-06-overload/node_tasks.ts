@@ -21,7 +21,7 @@ function now(): number {
 }
 
 // #region pool-stage
-/** Runs `work` unless the deadline has passed: the pool stage of the deadline check. */
+/** Runs `work` unless the pool stage's time has passed (the deadline, or the end of its share): the pool stage of the deadline check. */
 function beforeRunning(input: TaskInput, work: () => Uint8Array): TaskOutput {
   const late = now() - input.deadlineMs;
   if (late >= 0) return { dropped: true, lateMs: late };
