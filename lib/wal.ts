@@ -2,7 +2,7 @@
  * The write-ahead log (week 10): WAL records framed with week 9's CRC32C record, the
  * segment log with `always` / `group` / `none` fsync policies and group commit, recovery
  * that cuts a torn or corrupt tail into quarantine, DurableKv, the crash-safe KV store, and the `wal` commands with `kv serve --wal`.
- * @module
+ * @module wal
  * @category Week 10
  */
 export {
