@@ -161,7 +161,7 @@ export async function buildApi(options: ApiBuildOptions): Promise<ApiSymbols> {
   });
   await app.generateDocs(project, options.outDir);
   checkLogger(app, 'write the HTML');
-  return { ...createApiSymbols(byFullName), modules, entries };
+  return createApiSymbols(byFullName, { modules, entries });
 }
 
 /**
@@ -169,13 +169,17 @@ export async function buildApi(options: ApiBuildOptions): Promise<ApiSymbols> {
  * written with its owner (`api:LogWriter.append`), so a short name never lands on an
  * unrelated member that happens to share it; the error suggests the full names instead.
  * @param byFullName - every symbol's full name and URL
+ * @param listed - the modules and the indexed symbols, when known
  * @returns the symbol map
  */
-export function createApiSymbols(byFullName: ReadonlyMap<string, string>): ApiSymbols {
+export function createApiSymbols(
+  byFullName: ReadonlyMap<string, string>,
+  listed: { readonly modules?: readonly ApiModule[]; readonly entries?: readonly ApiEntry[] } = {},
+): ApiSymbols {
   return {
     byFullName,
-    modules: [],
-    entries: [],
+    modules: listed.modules ?? [],
+    entries: listed.entries ?? [],
     lookup(name) {
       const url = byFullName.get(name);
       if (url !== undefined) return { url };

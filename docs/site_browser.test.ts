@@ -202,6 +202,8 @@ describe.skipIf(!hasChromium)(
           expect(dead).toEqual([]);
           await page.locator('#site-search').fill('frame');
           await expect.poll(() => page.locator('#site-search-results a').count(), POLL).toBeGreaterThan(0);
+          const panel = await page.locator('#site-search-results').boundingBox();
+          expect(panel !== null && panel.x >= 0 && panel.x + panel.width <= 390, `results at ${JSON.stringify(panel)}`).toBe(true);
           await page.screenshot({ path: join(shots, 'mobile-390-search.png') });
         }
         await page.close();

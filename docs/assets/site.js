@@ -90,12 +90,17 @@
     return el;
   }
 
+  function isPage(r) {
+    return r.kind === 'section' || r.kind === 'page';
+  }
+
   function result(r) {
     const link = document.createElement('a');
     link.href = new URL(r.url, root).href;
     const head = document.createElement('span');
     head.className = 'result-head';
-    head.append(span('result-title', r.title), span('result-kind', r.kind === 'section' || r.kind === 'page' ? 'chapter' : r.kind));
+    const kind = !isPage(r) ? r.kind : r.url.startsWith('weeks/') ? 'chapter' : 'page';
+    head.append(span('result-title', r.title), span('result-kind', kind));
     link.append(head, span('result-parent', r.parent));
     if (r.excerpt) link.append(span('result-excerpt', r.excerpt));
     const item = document.createElement('li');
@@ -122,10 +127,9 @@
       return;
     }
     const all = engine.search(query);
-    const isPage = (r) => r.kind === 'section' || r.kind === 'page';
     const pages = all.filter(isPage).slice(0, MAX_EACH);
     const symbols = all.filter((r) => !isPage(r)).slice(0, MAX_EACH);
-    list.replaceChildren(...group('Chapters', pages), ...group('API reference', symbols));
+    list.replaceChildren(...group('Course', pages), ...group('API reference', symbols));
     const shown = pages.length + symbols.length;
     list.hidden = shown === 0;
     input.setAttribute('aria-expanded', String(shown > 0));
