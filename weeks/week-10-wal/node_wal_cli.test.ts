@@ -63,7 +63,9 @@ describe('civictrust kv serve --wal (real processes)', () => {
     expect(damaged.stdout).toMatch(/4 record\(s\).*E_WAL_TORN/);
     const recovered = await cli(['wal', 'recover', store, '--json']);
     expect(recovered.code).toBe(0);
-    expect(JSON.parse(recovered.stdout)).toMatchObject({ lsn: 4, damage: 'E_WAL_TORN' });
+    const report = JSON.parse(recovered.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({ lsn: 4, damage: 'E_WAL_TORN' });
+    expect(report['cpu_ms']).toEqual(expect.any(Number)); // the restart's CPU time, beside its wall time
     expect(recovered.stderr).toMatch(/^warning\[E_WAL_TORN\]/);
     expect((await cli(['wal', 'inspect', store])).code).toBe(0);
   });
