@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCS, GATE_TABLE } from '../gates/table.ts';
 import { findWeekFolders } from '../gates/weeks.ts';
 import { createApiSymbols } from './site_api.ts';
-import { highlightCode } from './site_highlight.ts';
+import { highlightCode, highlightLines } from './site_highlight.ts';
 import { exportedNames, renderPage, renderSidebar, renderSourceView, renderToc, sourceAnchors } from './site_layout.ts';
 import {
   createLinkCollector,
@@ -204,7 +204,7 @@ describe('docs site · fences and source pages', () => {
   it('gives a source page one anchor per line and per region', () => {
     const text = FILES['weeks/week-01-cli-logger/node_log_file.ts'] ?? '';
     const html = renderSourceView({ repoPath: 'x.ts', text, apiLinks: [] });
-    expect(html).toContain('<span class="line" id="L2"><span id="region-append"></span>// #region append</span>');
+    expect(html).toContain('<span class="line" id="L2"><span id="region-append"></span><span class="hljs-comment">// #region append</span></span>');
     expect([...sourceAnchors(text)]).toEqual(['L1', 'L2', 'region-append', 'L3', 'L4']);
   });
 
@@ -264,6 +264,23 @@ describe('docs site · highlighting at build time', () => {
     for (const lang of ['text', '', 'brainfuck']) {
       expect(highlightCode('if <a> & b', lang)).toEqual({ html: 'if &lt;a&gt; &amp; b', highlighted: false });
     }
+  });
+
+  it('cuts a coloured file into balanced lines, reopening a comment that spans lines', () => {
+    const lines = highlightLines('/** a\n * b */\nconst x = `1\n2`;', 'ts');
+    expect(lines).toEqual([
+      '<span class="hljs-comment">/** a</span>',
+      '<span class="hljs-comment"> * b */</span>',
+      '<span class="hljs-keyword">const</span> x = <span class="hljs-string">`1</span>',
+      '<span class="hljs-string">2`</span>;',
+    ]);
+    expect(highlightLines('a < b\n\nc', 'text')).toEqual(['a &lt; b', '', 'c']);
+  });
+
+  it('colours a source page by its extension, one line per anchor', () => {
+    const html = renderSourceView({ repoPath: 'weeks/x/config.json', text: '{\n  "a": 1\n}\n', apiLinks: [] });
+    expect(html).toContain('<span class="line" id="L2">  <span class="hljs-attr">&quot;a&quot;</span>');
+    expect(renderSourceView({ repoPath: 'notes.txt', text: 'const a\n', apiLinks: [] })).toContain('<span class="line" id="L1">const a</span>');
   });
 
   it('marks a highlighted fence with the hljs class, and a plain one without it', () => {

@@ -8,6 +8,8 @@
  * | `ts`, `typescript`, `js`, `json`, `sh`, `bash`, `yaml`, `diff` | highlighted in that language |
  * | `console`        | lines starting `$ ` (and their `\` continuations) as shell, output plain |
  * | `text`, none, anything else | plain, escaped                                         |
+ *
+ * Source pages are coloured the same way, one line at a time ({@link highlightLines}).
  * @module
  */
 import hljs from 'highlight.js/lib/core';
@@ -26,7 +28,7 @@ hljs.registerLanguage('bash', bash);
 hljs.registerLanguage('yaml', yaml);
 hljs.registerLanguage('diff', diff);
 
-/** Fence names that mean a language registered above under another name. */
+/** Fence words (and file extensions) that name a language registered above. */
 const ALIASES: Readonly<Record<string, string>> = {
   ts: 'typescript',
   typescript: 'typescript',
@@ -41,6 +43,7 @@ const ALIASES: Readonly<Record<string, string>> = {
   yaml: 'yaml',
   yml: 'yaml',
   diff: 'diff',
+  patch: 'diff',
 };
 
 /** The prompt that starts a command line in a `console` fence. */
@@ -66,6 +69,40 @@ export function highlightCode(code: string, lang: string): HighlightedCode {
   const language = ALIASES[key];
   if (language === undefined) return { html: escapeHtml(code), highlighted: false };
   return { html: hljs.highlight(code, { language, ignoreIllegals: true }).value, highlighted: true };
+}
+
+/**
+ * Highlights a whole file and cuts the result into lines, each a balanced piece of HTML:
+ * a span that a token opens on one line and closes on a later one (a block comment, a
+ * template string) is closed at each line end and opened again on the next line, so
+ * every line can be wrapped in an element of its own.
+ * @param code - the file's text, `\n` line ends
+ * @param lang - the language word, as for {@link highlightCode} (`ts`, `json`, `text`)
+ * @returns one HTML string per line of `code`
+ */
+export function highlightLines(code: string, lang: string): string[] {
+  const { html } = highlightCode(code, lang);
+  const lines: string[] = [];
+  const open: string[] = [];
+  let line = '';
+  for (const [token = ''] of html.matchAll(/<span [^>]*>|<\/span>|[^<]+/g)) {
+    if (token.startsWith('<span')) {
+      open.push(token);
+      line += token;
+    } else if (token === '</span>') {
+      open.pop();
+      line += token;
+    } else {
+      const [first = '', ...rest] = token.split('\n');
+      line += first;
+      for (const part of rest) {
+        lines.push(line + '</span>'.repeat(open.length));
+        line = open.join('') + part;
+      }
+    }
+  }
+  lines.push(line);
+  return lines;
 }
 
 /**

@@ -7,6 +7,7 @@
  * folder, or served under any path prefix.
  * @module
  */
+import { highlightLines } from './site_highlight.ts';
 import { escapeAttr, escapeHtml } from './site_html.ts';
 import { API_DIR, relativeHref } from './site_links.ts';
 import type { Heading } from './site_markdown.ts';
@@ -234,7 +235,8 @@ ${pager}</main>
 
 /**
  * Renders the page of a source file: its path, the API entries of the symbols it exports,
- * and its text with an `L<n>` anchor per line and a `region-<name>` anchor per region.
+ * and its text, coloured by its extension, with an `L<n>` anchor per line and a
+ * `region-<name>` anchor per region.
  * @param input - repository path, file text, links to API entries, and a link back to the chapter
  * @returns the body HTML for {@link renderPage}
  */
@@ -244,7 +246,9 @@ export function renderSourceView(input: {
   readonly apiLinks: readonly PagerLink[];
   readonly chapter?: PagerLink | undefined;
 }): string {
-  const lines = input.text.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n');
+  const text = input.text.replace(/\r\n/g, '\n').replace(/\n$/, '');
+  const lines = text.split('\n');
+  const coloured = highlightLines(text, languageOf(input.repoPath));
   const seenRegions = new Set<string>();
   const body = lines.map((line, i) => {
     const region = regionName(line);
@@ -253,7 +257,7 @@ export function renderSourceView(input: {
       seenRegions.add(region);
       extra = `<span id="region-${escapeHtml(region)}"></span>`;
     }
-    return `<span class="line" id="L${i + 1}">${extra}${escapeHtml(line)}</span>`;
+    return `<span class="line" id="L${i + 1}">${extra}${coloured[i] ?? ''}</span>`;
   });
   const parts = [`<h1 class="file-title"><code>${escapeHtml(input.repoPath)}</code></h1>`];
   const notes: string[] = [];
@@ -321,6 +325,11 @@ export function exportedNames(text: string): string[] {
     }
   }
   return [...names];
+}
+
+/** The fence word for a file's language, from its extension (`''`, plain, when unknown). */
+function languageOf(repoPath: string): string {
+  return /\.([a-z]+)$/i.exec(repoPath)?.[1]?.replace(/^[mc](?=[tj]s$)/, '') ?? '';
 }
 
 /** The name of the region a `// #region name` line opens, if it is one. */
