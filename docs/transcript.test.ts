@@ -2,7 +2,11 @@
  * Tests of the checked-transcript format: parsing, masks, comparison and `--update`.
  * @module
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { findWeekFolders } from '../gates/weeks.ts';
 import { compareOutput, lineDiff, maskLine, MASKS, normalizeOutput, parseChapter, ROOT_PLACEHOLDER, updateChapter } from './transcript.ts';
 
 const CHAPTER = [
@@ -124,5 +128,18 @@ describe('updateChapter', () => {
     const indented = '- step\n\n  ```console\n  $ echo hi\n  old\n  ```\n';
     const { text } = updateChapter(indented, new Map([[4, ['hi']]]));
     expect(text).toBe('- step\n\n  ```console\n  $ echo hi\n  hi\n  ```\n');
+  });
+});
+
+describe('the chapters of built weeks', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const built = [...findWeekFolders(root).values()].filter((f) => f.gateFile !== undefined);
+
+  it.each(built.map((f) => [f.name, f] as const))('%s opens with a set-up block and its transcripts are well formed', (_name, folder) => {
+    const { transcripts, problems } = parseChapter(readFileSync(join(folder.dir, 'README.md'), 'utf8'));
+    expect(problems).toEqual([]);
+    expect(transcripts.length).toBeGreaterThan(1);
+    expect(transcripts[0]!.setup).toBe(true);
+    expect(transcripts.slice(1).every((t) => !t.setup)).toBe(true);
   });
 });
