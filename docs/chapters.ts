@@ -102,6 +102,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     runs.push(run);
     if (values.update) {
+      // The run takes a while: an edit made to the chapter meanwhile must not be overwritten by the copy read before it.
+      if (readFileSync(file, 'utf8') !== markdown) {
+        process.stderr.write(`error[E_CHAPTERS_EDITED]: ${target.path} changed while its transcripts ran; nothing was written, run --update again\n`);
+        return 1;
+      }
       const { text, changed } = updateChapter(markdown, run.outputs);
       if (changed > 0) writeFileSync(file, text);
       process.stderr.write(`chapters: ${target.path}: ${changed} output(s) rewritten; review them with git diff\n`);

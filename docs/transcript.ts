@@ -24,7 +24,7 @@
  * | attribute | meaning |
  * |---|---|
  * | `setup` | the chapter's set-up block: what makes every later block runnable on its own |
- * | `mask=a,b` | volatile parts to mask, by name ({@link MASKS}, or a chapter's own `<!-- mask … -->`) |
+ * | `mask=a,b` | volatile parts to mask, by name ({@link MASKS}, or a chapter's own `<!-- mask … -->`; a declared mask applies only to the blocks that name it) |
  * | `measured` | the figures are a measurement: every number is masked and runs of spaces fold, so the shape is checked, not the digits |
  * | `long` | takes minutes: run only by `--long`, otherwise parsed and shape-checked |
  * | `timeout=S` | seconds each command of the block may take (default {@link DEFAULT_TIMEOUT_S}) |
