@@ -247,6 +247,19 @@ describe('docs site · highlighting at build time', () => {
     );
   });
 
+  it('colours a command continued on > lines as one piece of shell, each prompt apart', () => {
+    const code = ['$ f() {', '>   echo "a', '> b"', '> }', '> not a prompt after output', ''].join('\n');
+    const lines = highlightCode(code, 'console').html.split('\n');
+    expect(lines[0]).toBe('<span class="hljs-meta prompt">$ </span><span class="command"><span class="hljs-function"><span class="hljs-title">f</span></span>() {</span>');
+    expect(lines[1]).toBe(
+      '<span class="hljs-meta prompt">&gt; </span><span class="command">  <span class="hljs-built_in">echo</span> <span class="hljs-string">&quot;a</span></span>',
+    );
+    expect(lines[2]).toBe('<span class="hljs-meta prompt">&gt; </span><span class="command"><span class="hljs-string">b&quot;</span></span>');
+    expect(lines[3]).toBe('<span class="hljs-meta prompt">&gt; </span><span class="command">}</span>');
+    const afterOutput = highlightCode(['$ ls', 'x', '> y'].join('\n'), 'console').html.split('\n');
+    expect(afterOutput.slice(1)).toEqual(['x', '&gt; y']);
+  });
+
   it('shows a console fence as shell after each $ prompt, continuations included, and output as plain text', () => {
     const code = ['$ npm run gate -- week-1 > out.txt', 'PASS  criterion <1>', '$ echo "a" \\', '  | wc -l', '1', ''].join('\n');
     const { html } = highlightCode(code, 'console');

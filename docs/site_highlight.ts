@@ -6,7 +6,7 @@
  * | fence            | how it is shown                                                   |
  * |------------------|-------------------------------------------------------------------|
  * | `ts`, `typescript`, `js`, `json`, `sh`, `bash`, `yaml`, `diff` | highlighted in that language |
- * | `console`        | lines starting `$ ` (and their `\` continuations) as shell, output plain |
+ * | `console`        | `$ ` commands (and their `> ` or `\` continuation lines) as shell, output plain |
  * | `text`, none, anything else | plain, escaped                                         |
  *
  * Source pages are coloured the same way, one line at a time ({@link highlightLines}).
@@ -45,9 +45,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   diff: 'diff',
   patch: 'diff',
 };
-
-/** The prompt that starts a command line in a `console` fence. */
-const PROMPT = '$ ';
 
 /** Highlighted code, ready to go inside `<code>`. */
 export interface HighlightedCode {
@@ -106,21 +103,41 @@ export function highlightLines(code: string, lang: string): string[] {
 }
 
 /**
- * Highlights a terminal session: a `$ ` line is a command, shown as shell after a prompt
- * span, and so is each line a trailing backslash continues; every other line is output,
- * shown as it is.
+ * Highlights a terminal session the way `docs/transcript.ts` reads one: a line starting
+ * `$ ` opens a command; a `> ` line right after it (the shell's continuation prompt), or
+ * any line after one ending in a backslash, continues it. Each command is coloured as one
+ * piece of shell, so a loop or a quoted string over several lines keeps its colours, with
+ * its prompts in a span of their own; every other line is output, shown as it is.
  */
 function highlightConsole(code: string): string {
-  let continued = false;
-  return code
-    .split('\n')
-    .map((line) => {
-      const isCommand = continued || line.startsWith(PROMPT);
-      if (!isCommand) return escapeHtml(line);
-      const command = continued ? line : line.slice(PROMPT.length);
-      const prompt = continued ? '' : `<span class="hljs-meta prompt">${escapeHtml(PROMPT)}</span>`;
-      continued = command.endsWith('\\');
-      return `${prompt}<span class="command">${hljs.highlight(command, { language: 'bash', ignoreIllegals: true }).value}</span>`;
-    })
-    .join('\n');
+  const out: string[] = [];
+  let command: { prompts: string[]; lines: string[] } | undefined;
+  function flush(): void {
+    if (command === undefined) return;
+    const { prompts } = command;
+    highlightLines(command.lines.join('\n'), 'sh').forEach((html, i) => {
+      const prompt = prompts[i] === '' ? '' : `<span class="hljs-meta prompt">${escapeHtml(prompts[i] ?? '')}</span>`;
+      out.push(`${prompt}<span class="command">${html}</span>`);
+    });
+    command = undefined;
+  }
+  for (const line of code.split('\n')) {
+    const prompt = /^[$>](?: |$)/.exec(line)?.[0];
+    const last = command?.lines.at(-1);
+    if (prompt?.startsWith('$')) {
+      flush();
+      command = { prompts: [prompt], lines: [line.slice(prompt.length)] };
+    } else if (command !== undefined && prompt !== undefined) {
+      command.prompts.push(prompt);
+      command.lines.push(line.slice(prompt.length));
+    } else if (command !== undefined && last?.endsWith('\\') === true) {
+      command.prompts.push('');
+      command.lines.push(line);
+    } else {
+      flush();
+      out.push(escapeHtml(line));
+    }
+  }
+  flush();
+  return out.join('\n');
 }
