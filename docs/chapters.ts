@@ -25,7 +25,8 @@ const USAGE = `usage: npm run chapters -- check <week|all> [--update] [--long] [
 
   check <week>  run the checked transcripts (\`\`\`console blocks) of one chapter: 1-24, week-6, week-06
   check all     every built week's chapter, in order
-  --update      write each command's actual output into the chapter (review the diff before committing)
+  --update      write the actual output of each command that fails the check into the chapter
+                (review the diff before committing); output that differs only inside masks stays
   --long        also run blocks marked long (soaks, full benchmarks)
   --json        print one JSON document on stdout instead of text
   --root DIR    repository root (default: this repository)
@@ -107,7 +108,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`error[E_CHAPTERS_EDITED]: ${target.path} changed while its transcripts ran; nothing was written, run --update again\n`);
         return 1;
       }
-      const { text, changed } = updateChapter(markdown, run.outputs);
+      // Only outputs that fail the check are rewritten: one that differs inside its masks keeps the figures its prose cites.
+      const differing = new Set(run.problems.filter((p) => p.code === 'E_CHAPTER_OUTPUT_DIFFERS').map((p) => p.line));
+      const { text, changed } = updateChapter(markdown, new Map([...run.outputs].filter(([line]) => differing.has(line))));
       if (changed > 0) writeFileSync(file, text);
       process.stderr.write(`chapters: ${target.path}: ${changed} output(s) rewritten; review them with git diff\n`);
     }

@@ -29,7 +29,9 @@
  * | `long` | takes minutes: run only by `--long`, otherwise parsed and shape-checked |
  * | `timeout=S` | seconds each command of the block may take (default {@link DEFAULT_TIMEOUT_S}) |
  *
- * Masks replace a volatile part by a placeholder on *both* sides before comparing, so the
+ * Masks apply in the order the block lists them, after the defaults and before the
+ * numbers `measured` folds: list a narrow mask before a broad one that would eat part of
+ * its match. Masks replace a volatile part by a placeholder on *both* sides before comparing, so the
  * chapter keeps the real text a reader will see and the check still holds. Timestamps
  * and UUIDs are masked everywhere ({@link DEFAULT_MASKS}); the repository's own absolute
  * path is written as {@link ROOT_PLACEHOLDER} in quoted output, wherever the clone lives.
