@@ -18,6 +18,6 @@ export type {
   WalErrorCode,
   WalOp, WalEntry, WalRecord, EncodedWalRecord, ScanDamage, ScanResult,
   AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats,
-  CommandClass, SyncMode, SyncPolicy,
+  CommandClass, SyncMode, SyncPolicy, SyncRule,
   CrashPoint, DurableKvHooks, DurableKvOptions, DurableRecovery, CheckpointReport,
 } from '../weeks/week-10-wal/mod.ts';

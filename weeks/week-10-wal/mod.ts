@@ -15,7 +15,7 @@ export { ByteSlab, SLAB_BYTES } from './byte_slab.ts';
 export { FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine } from './node_wal.ts';
 export type { AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats } from './node_wal.ts';
 export { COMMAND_CLASSES, CRITICAL_CLASSES, MAX_SYNC_INTERVAL_MS, commandClass, describeMode, parseSyncRule, syncPolicy } from './sync_policy.ts';
-export type { CommandClass, SyncMode, SyncPolicy } from './sync_policy.ts';
+export type { CommandClass, SyncMode, SyncPolicy, SyncRule } from './sync_policy.ts';
 export { DurableKv } from './node_durable_kv.ts';
 export type { CrashPoint, DurableKvHooks, DurableKvOptions, DurableRecovery, CheckpointReport } from './node_durable_kv.ts';
 export { DURABLE_KV_COMMANDS, WAL_COMMANDS, WEEK10_CLI } from './node_wal_cli.ts';

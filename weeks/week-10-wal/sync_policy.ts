@@ -39,9 +39,28 @@ export const CRITICAL_CLASSES: readonly CommandClass[] = ['delete', 'cas'];
  * - `none`: once written; it becomes durable whenever the next durability point runs.
  */
 export type SyncMode =
-  | { readonly kind: 'sync' }
-  | { readonly kind: 'interval'; readonly ms: number }
-  | { readonly kind: 'none' };
+  | {
+      /** Acknowledge after a durability point that began after the write. */
+      readonly kind: 'sync';
+    }
+  | {
+      /** Acknowledge once written; sync within `ms`. */
+      readonly kind: 'interval';
+      /** The longest a written command waits for its durability point, in milliseconds. */
+      readonly ms: number;
+    }
+  | {
+      /** Acknowledge once written; durable at the next durability point. */
+      readonly kind: 'none';
+    };
+
+/** One `--sync` rule, read: the class it sets and the mode it sets it to. */
+export interface SyncRule {
+  /** The command class the rule is about. */
+  readonly cls: CommandClass;
+  /** The mode that class gets. */
+  readonly mode: SyncMode;
+}
 
 /** The mode of every command class. Build one with {@link syncPolicy}, which validates it. */
 export type SyncPolicy = Readonly<Record<CommandClass, SyncMode>>;
@@ -67,7 +86,7 @@ export function commandClass(command: Pick<KvCommand, 'op' | 'if_version'>): Com
  * @returns the class and its mode
  * @throws CivicError `E_WAL_POLICY` when the text is not a rule
  */
-export function parseSyncRule(rule: string): { readonly cls: CommandClass; readonly mode: SyncMode } {
+export function parseSyncRule(rule: string): SyncRule {
   const match = /^([a-z]+)=(sync|none|interval:(\d{1,6}))$/.exec(rule);
   const cls = match?.[1] as CommandClass | undefined;
   if (match === null || cls === undefined || !COMMAND_CLASSES.includes(cls)) {
