@@ -43,9 +43,11 @@ export interface RunChapterOptions {
 
 /** The result of running one chapter. */
 export interface ChapterRun {
+  /** The chapter's Markdown path, relative to the root. */
   readonly path: string;
-  /** Checked blocks in the chapter, and how many of them ran. */
+  /** Checked blocks in the chapter. */
   readonly blocks: number;
+  /** How many of them ran (none when the chapter is malformed; `long` ones only with `--long`). */
   readonly blocksRun: number;
   /** Commands run. */
   readonly commands: number;
@@ -53,6 +55,7 @@ export interface ChapterRun {
   readonly outputs: ReadonlyMap<number, readonly string[]>;
   /** Everything wrong, in Markdown line order; empty when the chapter's transcripts hold. */
   readonly problems: readonly TranscriptProblem[];
+  /** Wall-clock seconds the run took. */
   readonly seconds: number;
 }
 

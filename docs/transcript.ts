@@ -52,7 +52,9 @@ export const ROOT_PLACEHOLDER = '/path/to/civictrust';
 
 /** A named pattern of volatile text and the placeholder that stands for each match. */
 export interface Mask {
+  /** What to mask (global). */
   readonly pattern: RegExp;
+  /** What stands for each match (`$1` keeps the pattern's first group). */
   readonly placeholder: string;
   /** One line for `chapters --help` and the docs. */
   readonly describes: string;
@@ -108,9 +110,13 @@ export interface TranscriptCommand {
 export interface Transcript {
   /** 1-based Markdown line of the opening fence. */
   readonly line: number;
+  /** Flagged `setup`: the block that makes the chapter's later blocks runnable. */
   readonly setup: boolean;
+  /** Flagged `measured`: numbers are masked, so only the output's shape is checked. */
   readonly measured: boolean;
+  /** Flagged `long`: run only by `--long`. */
   readonly long: boolean;
+  /** Seconds each command may take. */
   readonly timeoutS: number;
   /** Mask names this block applies, defaults included, in the order given. */
   readonly masks: readonly string[];
@@ -119,8 +125,11 @@ export interface Transcript {
 
 /** A problem found in a chapter, located at a Markdown line. */
 export interface TranscriptProblem {
+  /** What kind of problem it is. */
   readonly code: TranscriptErrorCode;
+  /** 1-based Markdown line it is at. */
   readonly line: number;
+  /** What is wrong and what to do, in one sentence. */
   readonly message: string;
   /** Diff lines (`  ` same, `- ` quoted, `+ ` actual), for output that differs. */
   readonly diff?: readonly string[];
@@ -128,8 +137,11 @@ export interface TranscriptProblem {
 
 /** A chapter's transcripts, the masks it declares, and what is wrong with how they are written. */
 export interface ParsedChapter {
+  /** The checked transcripts, in order. */
   readonly transcripts: readonly Transcript[];
+  /** Built-in masks and the chapter's declared ones, by name. */
   readonly masks: Readonly<Record<string, Mask>>;
+  /** How the chapter's transcripts are malformed, if they are. */
   readonly problems: readonly TranscriptProblem[];
 }
 
