@@ -16,6 +16,7 @@ export {
   KV_MSG_TYPE, MAX_KV_FRAME_BYTES, kvPayload, handleKvFrame,
   SNAPSHOT_FILE, snapshotFileName, writeSnapshot, listSnapshots, loadNewestSnapshot,
   KvServer, sendKvFrame,
+  DEFAULT_PIPELINE_LIMITS, PipelineBackpressure, readRssKiB, floodUnread,
   KV_COMMANDS, WEEK9_CLI, serveKv,
 } from '../weeks/week-09-kv-state-machine/mod.ts';
 export type {
@@ -24,4 +25,5 @@ export type {
   KvPut, KvDelete, KvGet, KvCommand, KvRequest, KvEntry, KvPutResult, KvDeleteResult, KvGetResult, KvFailure, KvResult, KvReadResult,
   ApplyContext, SnapshotHeader, KvStateMachineOptions, KvStats, TextDigest,
   KvStore, KvRefusal, KvReply, SnapshotFailure, SnapshotLoad, KvServerOptions, KvCloseOptions, KvServeVariant, KvServeOpened, KvServeStopped,
+  PipelineLimits, FloodOptions, FloodResult,
 } from '../weeks/week-09-kv-state-machine/mod.ts';

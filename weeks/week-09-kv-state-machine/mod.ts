@@ -22,5 +22,9 @@ export { SNAPSHOT_FILE, snapshotFileName, writeSnapshot, listSnapshots, loadNewe
 export type { SnapshotFailure, SnapshotLoad } from './node_snapshot_dir.ts';
 export { KvServer, sendKvFrame } from './node_kv_server.ts';
 export type { KvServerOptions, KvCloseOptions } from './node_kv_server.ts';
+export { DEFAULT_PIPELINE_LIMITS, PipelineBackpressure } from './node_backpressure.ts';
+export type { PipelineLimits } from './node_backpressure.ts';
+export { readRssKiB, floodUnread } from './node_flood.ts';
+export type { FloodOptions, FloodResult } from './node_flood.ts';
 export { KV_COMMANDS, WEEK9_CLI, serveKv } from './node_kv_cli.ts';
 export type { KvServeVariant, KvServeOpened, KvServeStopped } from './node_kv_cli.ts';

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { encodeFrame, FrameDecoder, type Logger } from '../../lib/framing.ts';
 import { canonicalBytes } from '../../lib/hashing.ts';
 import type { EnvelopeVerifier } from '../../lib/signing.ts';
+import { PipelineBackpressure, DEFAULT_PIPELINE_LIMITS, type PipelineLimits } from './node_backpressure.ts';
 import { handleKvFrame, MAX_KV_FRAME_BYTES, type KvReply } from './protocol.ts';
 import type { KvStore } from './store.ts';
 
@@ -25,6 +26,8 @@ export interface KvServerOptions {
   readonly port?: number;
   /** Where one record per answer goes. */
   readonly logger?: Logger;
+  /** Per connection: pause reading past this many unanswered requests or queued reply bytes. Default {@link DEFAULT_PIPELINE_LIMITS}. */
+  readonly limits?: PipelineLimits;
 }
 
 /** Options of {@link KvServer.close}. */
@@ -73,6 +76,9 @@ export class KvServer {
     });
     socket.on('error', () => socket.destroy());
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_KV_FRAME_BYTES });
+    // Reading pauses while too many requests wait or too many reply bytes are queued:
+    // a client that sends and never reads is held back by TCP, not by our memory.
+    const backpressure = new PipelineBackpressure(socket, this.#options.limits ?? DEFAULT_PIPELINE_LIMITS);
     let chain: Promise<void> = Promise.resolve();
     socket.on('data', (chunk: Uint8Array) => {
       let frames: Uint8Array[];
@@ -86,10 +92,15 @@ export class KvServer {
         if (frame.length === 0) continue; // keep-alive
         if (this.#closing) break; // draining: nothing new starts, what started finishes
         // Answers leave in request order; writes still meet in the store's one queue.
+        backpressure.accepted();
         chain = chain.then(async () => {
-          const reply = await handleKvFrame(frame, this.#options);
-          this.#log(reply);
-          if (!socket.destroyed) socket.write(encodeFrame(canonicalBytes(reply), MAX_KV_FRAME_BYTES));
+          try {
+            const reply = await handleKvFrame(frame, this.#options);
+            this.#log(reply);
+            if (!socket.destroyed) socket.write(encodeFrame(canonicalBytes(reply), MAX_KV_FRAME_BYTES));
+          } finally {
+            backpressure.answered();
+          }
         });
         this.#inFlight.set(socket, chain);
       }
