@@ -126,6 +126,29 @@ export class ProcessCluster {
   }
 
   /**
+   * The peer port of `id`'s own process (behind its proxy's ingress).
+   * @param id - a node id
+   * @returns the port its process takes peer connections on
+   */
+  peerPort(id: string): number {
+    const node = this.cluster.config.nodes.find((n) => n.id === id);
+    if (node === undefined) throw new RangeError(`no node ${id}`);
+    return node.peer_port;
+  }
+
+  /**
+   * The process id of `id`'s running process (to read its memory from `/proc`).
+   * @param id - a node id
+   * @returns the pid
+   * @throws RangeError when `id` has no running process
+   */
+  pid(id: string): number {
+    const pid = this.#processes.get(id)?.child.pid;
+    if (pid === undefined) throw new RangeError(`no process for ${id}`);
+    return pid;
+  }
+
+  /**
    * The `host:port` a client dials for `id`.
    * @param id - a node id
    * @returns `127.0.0.1:<client port>`

@@ -27,8 +27,8 @@ import { isCivicError } from '../../lib/errors.ts';
 import { encodeFrame, FrameDecoder, systemRandom, type Logger } from '../../lib/framing.ts';
 import { canonicalBytes, parseStrictJson, sha256Hex } from '../../lib/hashing.ts';
 import {
-  handleKvFrame, isKvCommand, KvStateMachine, MAX_KV_FRAME_BYTES, parseKvRequest,
-  type KvCommand, type KvReadResult, type KvReply, type KvRequest, type KvResult, type KvStore,
+  DEFAULT_PIPELINE_LIMITS, handleKvFrame, isKvCommand, KvStateMachine, MAX_KV_FRAME_BYTES, parseKvRequest, PipelineBackpressure,
+  type KvCommand, type PipelineLimits, type KvReadResult, type KvReply, type KvRequest, type KvResult, type KvStore,
 } from '../../lib/kv.ts';
 import type { EnvelopeVerifier, KeyRing, SyncSigner } from '../../lib/signing.ts';
 import { RaftStorage } from './node_raft_storage.ts';
@@ -129,6 +129,8 @@ export interface ReplicaOptions {
   readonly nodeKeys: KeyRing;
   /** Verifies signed client commands (its key ring decides who may write). */
   readonly clientVerifier: EnvelopeVerifier;
+  /** Per client connection: pause reading past this many unanswered requests or queued reply bytes. Default week 9's {@link DEFAULT_PIPELINE_LIMITS}. */
+  readonly clientLimits?: PipelineLimits;
   /** The application. Default a fresh {@link KvApp}. */
   readonly app?: ReplicatedApp;
   /** Milliseconds per tick. Default 10. */
@@ -438,6 +440,8 @@ export class Replica {
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_KV_FRAME_BYTES });
+    // Week 9's bound: reading pauses past maxPipelined unanswered requests or the reply watermark.
+    const backpressure = new PipelineBackpressure(socket, this.#options.clientLimits ?? DEFAULT_PIPELINE_LIMITS);
     let chain: Promise<void> = Promise.resolve();
     socket.on('data', (chunk: Uint8Array) => {
       let frames: Uint8Array[];
@@ -450,10 +454,15 @@ export class Replica {
       for (const frame of frames) {
         if (frame.length === 0) continue; // keep-alive
         // Every request starts now (pipelined requests share a Ready); answers leave in request order.
+        backpressure.accepted();
         const answer = this.#answer(frame);
         chain = chain.then(async () => {
-          const reply = await answer;
-          if (!socket.destroyed) socket.write(encodeFrame(encodeReply(reply), MAX_KV_FRAME_BYTES));
+          try {
+            const reply = await answer;
+            if (!socket.destroyed) socket.write(encodeFrame(encodeReply(reply), MAX_KV_FRAME_BYTES));
+          } finally {
+            backpressure.answered();
+          }
         });
         const tracked = chain;
         this.#inFlight.add(tracked);
