@@ -7,6 +7,7 @@
  * node can be seen from the command line.
  * @module
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { EXIT, CivicError, LOG_ERRORS, errorFactory, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
 import { choiceFlag, intFlag, stringFlag, type CliIo, type CommandArgs, type CommandGroup, type FlagSpec } from '../../lib/cli.ts';
 import { FRAME_ERRORS, connectError, createLogger, firstSignal, formatAddress, openLog } from '../../lib/framing.ts';
@@ -60,6 +61,7 @@ async function runNode(args: CommandArgs, io: CliIo): Promise<ExitCode> {
       port: intFlag(args, 'port', { min: 0, max: 65535, fallback: 0 }),
       healthPort,
       workers,
+      dataDir: stringFlag(args, 'data-dir'),
       replay: {
         ...DEFAULT_REPLAY_POLICY,
         maxAgeMs: intFlag(args, 'max-age-ms', { min: 1, max: DAY_MS, fallback: DEFAULT_REPLAY_POLICY.maxAgeMs }),
@@ -87,6 +89,7 @@ async function runNode(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   io.stdout(args.flags.json === true
     ? `${JSON.stringify({
       listening: formatAddress(address), host: address.host, port: address.port, pid: process.pid, node_id: nodeId, backend: backendName, workers, keys: keyIds,
+      ...(stringFlag(args, 'data-dir') === undefined ? {} : { data_dir: stringFlag(args, 'data-dir'), nonces: node.stats().nonces }),
       ...(http === undefined ? {} : { health: nodeUrl(http, '/healthz'), metrics: nodeUrl(http, '/metrics') }),
     })}\n`
     : `listening ${formatAddress(address)} (${keyIds.length} trusted key(s), ${backendName} verify, ${workers} workers)${http === undefined ? '' : `; ${nodeUrl(http, '/healthz')} ${nodeUrl(http, '/metrics')}`}\n`);
@@ -114,6 +117,19 @@ function answerLine(answer: TaskAnswer, attempt: number, latencyMs: number, json
     : `refused ${answer.requestId} #${attempt}  ${answer.errorCode}${answer.retryAfterMs === undefined ? '' : ` retry_after_ms=${answer.retryAfterMs}`}  ${base.latency_ms} ms\n`;
 }
 
+/** Reads a frame written by `node send --save`. */
+async function readSaved(path: string): Promise<{ requestId: string; frame: Uint8Array }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw usage('E_USAGE_VALUE', `Cannot use --resend ${path}: ${(error as { code?: string }).code ?? String(error)}`);
+  }
+  const parsed = JSON.parse(text) as { request_id?: unknown; frame?: unknown };
+  if (typeof parsed.request_id !== 'string' || typeof parsed.frame !== 'string') throw usage('E_USAGE_VALUE', `Cannot use --resend ${path}: not a file written by node send --save`);
+  return { requestId: parsed.request_id, frame: new Uint8Array(Buffer.from(parsed.frame, 'base64')) };
+}
+
 // #region node-send
 /** Runs `node send`: sign, optionally spoil, send `--repeat` times, print each answer. */
 async function runSend(args: CommandArgs, io: CliIo): Promise<ExitCode> {
@@ -137,6 +153,13 @@ async function runSend(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   };
   const signed = await signTask(request, signer, { clock });
   let frame = signed.frame;
+  const resend = stringFlag(args, 'resend');
+  if (resend !== undefined) {
+    // A replay drill across restarts: the exact bytes saved by an earlier --save.
+    const saved = await readSaved(resend);
+    request.requestId = saved.requestId;
+    frame = saved.frame;
+  }
   if (tamper === 'payload') {
     // The body's last byte changes after signing: the payload no longer hashes to payload_hash.
     const spoiled = signed.payload.slice();
@@ -157,6 +180,8 @@ async function runSend(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   } catch (error) {
     throw connectError(error, { host, port }, 'connect');
   }
+  const save = stringFlag(args, 'save');
+  if (save !== undefined) await writeFile(save, `${JSON.stringify({ request_id: request.requestId, frame: Buffer.from(frame).toString('base64') })}\n`, { mode: 0o600 });
   const waitMs = intFlag(args, 'wait-ms', { min: 1, max: 3_600_000, fallback: 30_000 });
   let first: TaskAnswer | undefined;
   try {
@@ -192,6 +217,7 @@ export const NODE_COMMANDS: CommandGroup = {
         valueFlag('port', 'N', 'the task port; 0 picks a free one (default 0)'),
         valueFlag('health-port', 'N', 'serve /healthz and /metrics on this port; 0 picks a free one (default: not served)'),
         valueFlag('workers', 'N', 'worker threads (default 2)'),
+        valueFlag('data-dir', 'DIR', 'keep accepted nonces in DIR/nonces.log, synced before each request runs, so a restart cannot reopen the replay window (default: memory only, forgotten on restart)'),
         valueFlag('backend', 'NAME', `Ed25519 verify backend: ${BACKEND_NAMES.join(', ')} (default webcrypto)`),
         valueFlag('max-age-ms', 'MS', `oldest timestamp accepted (default ${DEFAULT_REPLAY_POLICY.maxAgeMs})`),
         valueFlag('max-future-ms', 'MS', `clock skew allowed ahead (default ${DEFAULT_REPLAY_POLICY.maxFutureSkewMs})`),
@@ -234,6 +260,8 @@ export const NODE_COMMANDS: CommandGroup = {
         valueFlag('repeat', 'N', 'send the same signed bytes N times, one after another (a replay drill; default 1)'),
         valueFlag('tamper', 'payload|metadata', 'spoil the message after signing: flip a payload byte, or move the timestamp by 1 ms'),
         { name: 'unsigned', type: 'boolean', help: 'drop signature and key_id before sending' },
+        valueFlag('save', 'FILE', 'write the exact bytes sent (and the request id) to FILE, for a later --resend'),
+        valueFlag('resend', 'FILE', 'send the bytes saved by --save instead of a new signed request (a replay drill across restarts)'),
         valueFlag('skew-ms', 'MS', 'sign with the clock moved by MS; a negative MS (the past) is written --skew-ms=-300000'),
         valueFlag('backend', 'NAME', `Ed25519 sign backend: ${BACKEND_NAMES.join(', ')} (default node)`),
         valueFlag('wait-ms', 'MS', 'how long to wait for each answer (default 30000)'),

@@ -58,7 +58,7 @@ import { WorkerPool, registerPoolMetrics } from '../../lib/pool.ts';
 import { LatencyHistogram } from '../../lib/server.ts';
 import { errorFactory } from '../../lib/errors.ts';
 import {
-  DEFAULT_REPLAY_POLICY, EnvelopeVerifier, NonceCache, SIGN_ERRORS, WEBCRYPTO_BACKEND, loadKeyRing,
+  DEFAULT_REPLAY_POLICY, DurableNonceCache, EnvelopeVerifier, NonceCache, SIGN_ERRORS, WEBCRYPTO_BACKEND, loadKeyRing,
   type Ed25519Backend, type KeyRing, type ReplayPolicy, type VerifierStats,
 } from '../../lib/signing.ts';
 import { MAX_SIGNED_FRAME_BYTES, signedTaskGate } from './signed_task.ts';
@@ -82,6 +82,13 @@ export interface SignedNodeOptions extends ServerTuning {
   readonly workers?: number;
   /** The replay window and nonce capacity. Default week 8's. */
   readonly replay?: ReplayPolicy;
+  /**
+   * A directory for the durable nonce store (week 8's `DurableNonceCache`): every
+   * accepted nonce is synced there before its request runs and reloaded on start, so a
+   * restart cannot reopen the replay window. Undefined keeps nonces in memory only,
+   * which a restart forgets.
+   */
+  readonly dataDir?: string;
   /** Where records go. */
   readonly logger: Logger;
   /** Ids for HTTP requests that bring none. */
@@ -156,7 +163,8 @@ export class SignedNode {
     const keys = await loadKeyRing(options.keys, options.backend ?? WEBCRYPTO_BACKEND);
     // A node that trusts no key would refuse every request: refuse to start instead.
     if (keys.records().length === 0) throw signFail('E_KEY_NOT_FOUND', `Cannot start node: ${options.keys} holds no trusted key (no keyring.json, or an empty one)`);
-    const replay = new NonceCache(options.replay ?? DEFAULT_REPLAY_POLICY);
+    const policy = options.replay ?? DEFAULT_REPLAY_POLICY;
+    const replay = options.dataDir === undefined ? new NonceCache(policy) : DurableNonceCache.open(options.dataDir, clock.now(), policy);
     const verifier = new EnvelopeVerifier({ keys, replay, clock, maxMessageBytes: MAX_SIGNED_FRAME_BYTES });
     const workers = options.workers ?? 2;
     const answers = { ok: 0, refused: {} as Record<string, number> };
@@ -196,6 +204,7 @@ export class SignedNode {
     } catch (error) {
       await server?.close({ reason: 'start_failed', graceMs: 0 });
       await pool.close();
+      if (replay instanceof DurableNonceCache) replay.close();
       throw error;
     }
   }
@@ -238,6 +247,7 @@ export class SignedNode {
       this.#http.closeAllConnections();
     });
     await this.#pool.close();
+    if (this.#replay instanceof DurableNonceCache) this.#replay.close();
   }
 
   /** Registers the node's metrics beside the pool's. Each reads the live counters when scraped. */

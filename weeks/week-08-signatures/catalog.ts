@@ -41,6 +41,16 @@ export const SIGN_ERRORS = defineErrors({
     summary: 'The replay cache is full of nonces still inside the time window, so no new nonce can be remembered',
     action: 'Retry later with a fresh nonce, or ask the operator to raise the replay cache size',
   },
+  E_REPLAY_STORE_CORRUPT: {
+    exit: 'integrity', http: 500, definite: true,
+    summary: 'A complete entry of the durable nonce store fails its checksum, so the nonces it held cannot be trusted; the node refuses to start rather than forget them',
+    action: 'Keep the node stopped until the replay window (--max-age-ms) has passed since it last ran, then move the damaged file aside and start it again',
+  },
+  E_REPLAY_STORE_IO: {
+    exit: 'io', http: 503, definite: false,
+    summary: 'The durable nonce store could not be read, written or synced, so a nonce could not be remembered across a restart',
+    action: 'Check the data directory (path, permissions, free space); the request was refused and may be sent again with a fresh nonce',
+  },
   E_TIMESTAMP_EXPIRED: {
     exit: 'integrity', http: 401, definite: true,
     summary: 'The message timestamp is older than the accepted window',

@@ -7,6 +7,7 @@
  * (in this process, port 0) serving the signed echo handler; the key-file and CLI
  * checks run the `civictrust` commands as real processes.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,7 @@ import { WEBCRYPTO_BACKEND } from './webcrypto_backend.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = join(here, 'node_main.ts');
+const CIVICTRUST = join(here, '..', '..', 'capstone', 'bin', 'civictrust.mjs');
 const workspace = makeWorkspace('week8');
 afterAll(() => workspace.remove());
 const text = (s: string) => new TextEncoder().encode(s);
@@ -251,4 +253,113 @@ describe('week-08 · signatures and replay defence', () => {
     expect(rows.find((r) => r.id === 'mixed-order-r')?.raw.node).toBe('reject');
     expect(rows.find((r) => r.id === 'identity-key-y-plus-p')?.raw.node).toBe('accept'); // the identity-key forgery
   });
+});
+
+// -----------------------------------------------------------------------------------
+// [8.1] across restarts: the signed node (capstone) run as a real process on a data
+// directory, stopped with SIGKILL or SIGTERM, started again on the same directory, and
+// sent the very bytes it accepted before. Issue 14 found the first design (a nonce cache
+// in memory only) answering that copy again; these fail on it.
+
+/** A `civictrust node run` child process and the port it printed. */
+interface NodeProcess { readonly child: ChildProcess; readonly port: number; readonly exited: Promise<number | null>; stderr(): string }
+
+/** Starts the signed node on `dataDir` (or memory only) and waits for its JSON ready line. */
+async function startNode(keys: string, dataDir: string | undefined, port = 0): Promise<NodeProcess> {
+  const args = [CIVICTRUST, 'node', 'run', '--keys', keys, '--port', String(port), '--workers', '1', '--json', ...(dataDir === undefined ? [] : ['--data-dir', dataDir])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = await new Promise<number | undefined>((resolve) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d;
+      const line = stdout.split('\n').find((l) => l.includes('"listening"'));
+      if (line !== undefined) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    void exited.then(() => resolve(undefined));
+  });
+  if (ready === undefined) throw new Error(`node run exited before listening: ${stderr}`);
+  return { child, port: ready, exited, stderr: () => stderr };
+}
+
+/** `node send` as a real process: `save` writes the signed bytes, `resend` sends saved ones. */
+async function sendTask(keys: string, port: number, how: { save: string } | { resend: string }): Promise<{ code: number | null; answer: { ok: boolean; error_code?: string } }> {
+  const extra = 'save' in how ? ['--save', how.save, 'transfer 10 to bob'] : ['--resend', how.resend];
+  const child = spawn(process.execPath, [CIVICTRUST, 'node', 'send', '--keys', keys, '--key', 'console', '--port', String(port), '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, answer: JSON.parse(stdout.split('\n')[0] ?? '{}') as { ok: boolean; error_code?: string } };
+}
+
+describe('week-08 · replay defence across restarts (real processes)', () => {
+  let keys: string;
+  beforeAll(async () => {
+    keys = join(workspace.dir, 'restart-keys');
+    const made = await runCliProcess(['key', 'gen', 'console', '--dir', keys], { entry: MAIN });
+    expect(made.code).toBe(0);
+  });
+
+  // #region restart-test
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(`[8.1] a signed request accepted once is refused with E_REPLAY after the node is stopped with ${signal} and started again on the same data directory`, async () => {
+      const data = join(workspace.dir, `data-${signal}`);
+      const saved = join(workspace.dir, `sent-${signal}.json`);
+      const first = await startNode(keys, data);
+      try {
+        expect((await sendTask(keys, first.port, { save: saved })).answer).toMatchObject({ ok: true });
+      } finally {
+        first.child.kill(signal);
+        await first.exited;
+      }
+      const second = await startNode(keys, data);
+      try {
+        const again = await sendTask(keys, second.port, { resend: saved });
+        expect(again.answer).toMatchObject({ ok: false, error_code: 'E_REPLAY' });
+        expect(again.code).toBe(8);
+      } finally {
+        second.child.kill('SIGKILL');
+        await second.exited;
+      }
+    }, 60_000);
+  }
+  // #endregion restart-test
+
+  it('[8.1] negative control: without a data directory the nonce cache is memory only, and the same bytes are answered again after SIGKILL (the hole issue 14 found)', async () => {
+    const saved = join(workspace.dir, 'sent-memory.json');
+    const first = await startNode(keys, undefined);
+    try {
+      expect((await sendTask(keys, first.port, { save: saved })).answer).toMatchObject({ ok: true });
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    const second = await startNode(keys, undefined);
+    try {
+      expect((await sendTask(keys, second.port, { resend: saved })).answer).toMatchObject({ ok: true });
+    } finally {
+      second.child.kill('SIGKILL');
+      await second.exited;
+    }
+  }, 60_000);
+
+  it('[8.1] a complete line of the nonce store that fails its check stops the node from starting (E_REPLAY_STORE_CORRUPT, exit 8) rather than forgetting nonces', async () => {
+    const data = join(workspace.dir, 'data-corrupt');
+    const saved = join(workspace.dir, 'sent-corrupt.json');
+    const first = await startNode(keys, data);
+    try {
+      expect((await sendTask(keys, first.port, { save: saved })).answer).toMatchObject({ ok: true });
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    const log = join(data, 'nonces.log');
+    const bytes = readFileSync(log);
+    const at = bytes.indexOf('\nn ') + 5; // a digit of the first entry's timestamp
+    bytes[at] = (bytes[at] as number) ^ 0x01;
+    writeFileSync(log, bytes);
+    await expect(startNode(keys, data)).rejects.toThrow(/E_REPLAY_STORE_CORRUPT/);
+  }, 60_000);
 });

@@ -25,6 +25,9 @@ export { isKeyName, formatKeyId, parseKeyId, keyFingerprint, recordPublicKey, ma
 export type { KeyIdParts, KeyRecord, TrustedKey } from './keys.ts';
 export { DEFAULT_REPLAY_POLICY, checkWindow, NonceCache } from './replay.ts';
 export type { ReplayPolicy, RecordOutcome } from './replay.ts';
+export { encodeNonceEntry, encodeHorizon, parseNonceLog, shouldCompact } from './nonce_log.ts';
+export type { NonceEntry, ParsedNonceLog } from './nonce_log.ts';
+export { NONCE_LOG_FILE, DurableNonceCache } from './node_nonce_store.ts';
 export {
   ENVELOPE_VERSION, NONCE_BYTES, ENVELOPE_FIELDS, VERIFY_CODES, signingBytes, webRandomBytes, signEnvelope, signEnvelopeSync,
   encodeSignedMessage, checkShape, EnvelopeVerifier,

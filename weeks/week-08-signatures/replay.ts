@@ -23,6 +23,7 @@
  */
 import { errorFactory } from '../../lib/errors.ts';
 import { SIGN_ERRORS } from './catalog.ts';
+import type { NonceEntry } from './nonce_log.ts';
 
 const fail = errorFactory(SIGN_ERRORS);
 
@@ -114,7 +115,8 @@ class ExpiryHeap {
 /** The nonces accepted inside the window, bounded in memory. */
 export class NonceCache {
   readonly #policy: ReplayPolicy;
-  readonly #entries = new Map<string, number>();
+  /** "key_id nonce" -> [expiry, timestamp, seenAt]. */
+  readonly #entries = new Map<string, [number, number, number]>();
   readonly #heap = new ExpiryHeap();
   #evicted = 0;
   #horizon = Number.NEGATIVE_INFINITY;
@@ -181,9 +183,17 @@ export class NonceCache {
     if (this.#entries.has(key)) return 'duplicate';
     if (!this.hasRoom(now)) return 'full';
     const expiry = timestamp + this.#policy.maxAgeMs;
-    this.#entries.set(key, expiry);
+    this.#entries.set(key, [expiry, timestamp, now]);
     this.#heap.push([expiry, key]);
     return 'recorded';
+  }
+
+  /** Every remembered entry with the timestamp and clock it was recorded with, oldest expiry first (for a durable copy). */
+  liveEntries(): NonceEntry[] {
+    return [...this.#entries].sort((a, b) => a[1][0] - b[1][0]).map(([key, [, timestamp, seenAt]]) => {
+      const space = key.indexOf(' ');
+      return { keyId: key.slice(0, space), nonce: key.slice(space + 1), timestamp, seenAt };
+    });
   }
 }
 // #endregion nonce-cache
