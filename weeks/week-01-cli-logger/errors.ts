@@ -122,10 +122,25 @@ export class CivicError<C extends string = string> extends Error {
 }
 // #endregion civic-error
 
-/** True when `value` carries a string `code` and `message`, as a CivicError does. */
-export function isCivicError(value: unknown): value is CivicError {
-  return value instanceof Error && typeof (value as { code?: unknown }).code === 'string';
+// #region is-civic-error
+/** What a catalog code looks like; Node's own codes (`ENOENT`, `ERR_SOCKET_BAD_PORT`) never do. */
+const CODE_FORM = /^E_[A-Z0-9_]+$/;
+
+/**
+ * True when `value` is a CivicError: an Error whose `code` has the catalog form
+ * `E_NAME` and which says whether it is `definite`. Given a catalog, the code must
+ * also be one of its codes. A raw Node error (`ENOENT`, `ECONNREFUSED`) is not one,
+ * although it has a string `code`: it must be mapped to a catalog code first.
+ * @param value - anything that was thrown
+ * @param catalog - when given, the code must be defined there
+ */
+export function isCivicError(value: unknown, catalog?: ErrorCatalog): value is CivicError {
+  if (!(value instanceof Error)) return false;
+  const { code, definite } = value as { code?: unknown; definite?: unknown };
+  if (typeof code !== 'string' || !CODE_FORM.test(code) || typeof definite !== 'boolean') return false;
+  return catalog === undefined || Object.hasOwn(catalog, code);
 }
+// #endregion is-civic-error
 
 /**
  * Returns a function that builds {@link CivicError}s for one catalog, taking
@@ -146,9 +161,8 @@ export function errorFactory<T extends ErrorCatalog>(catalog: T) {
  * bug: it maps to {@link EXIT}.internal.
  */
 export function exitCodeOf(error: unknown, catalog: ErrorCatalog): ExitCode {
-  if (!isCivicError(error)) return EXIT.internal;
-  const spec = catalog[error.code];
-  return spec === undefined ? EXIT.internal : EXIT[spec.exit];
+  if (!isCivicError(error, catalog)) return EXIT.internal;
+  return EXIT[(catalog[error.code] as ErrorSpec).exit];
 }
 
 /** Renders an error the way the CLI prints it on stderr: `error[CODE]: message`. */

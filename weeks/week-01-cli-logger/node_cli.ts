@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { randomIds, systemClock } from './clock.ts';
 import { EXIT, errorFactory, exitCodeOf, formatError, isCivicError, type ExitCode } from './errors.ts';
 import { LOG_ERRORS } from './catalog.ts';
+import { osError } from './fs_errors.ts';
 import { formatCommandHelp, formatGroupHelp, formatMainHelp, type CliIo, type CliSpec, type CommandArgs, type CommandSpec } from './cli.ts';
 
 const fail = errorFactory(LOG_ERRORS);
@@ -37,15 +38,26 @@ export async function runCli(argv: readonly string[], spec: CliSpec, io: CliIo):
     if (args.flags.help === true) return print(io, formatCommandHelp(spec, group, command));
     checkArity(command, args, `${noun} ${verb}`);
     return await command.run(args, io);
-  } catch (error) {
-    io.stderr(`${formatError(error)}\n`);
+  } catch (thrown) {
+    // Only catalog codes reach the user: an errno that escaped a command (ENOENT,
+    // ECONNREFUSED…) is mapped here, with its path or address, to the catalog's code.
+    const error = osError(thrown, spec.catalog);
+    const known = isCivicError(error, spec.catalog);
+    io.stderr(`${known ? formatError(error) : formatError(new Error(describe(error)))}\n`);
     // A bug is not a CivicError: it gets E_INTERNAL's hint, so every failure has one.
-    const action = spec.catalog[isCivicError(error) ? error.code : 'E_INTERNAL']?.action;
+    const action = spec.catalog[known ? error.code : 'E_INTERNAL']?.action;
     if (action !== undefined) io.stderr(`hint: ${action}\n`);
     return exitCodeOf(error, spec.catalog);
   }
 }
 // #endregion run-cli
+
+/** One line about an uncoded failure, naming its own code if it had one (a bug report needs it). */
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
 
 function print(io: CliIo, text: string): ExitCode {
   io.stdout(text);

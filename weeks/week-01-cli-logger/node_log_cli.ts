@@ -9,7 +9,7 @@ import { readAllCapped } from './bytes.ts';
 import { LOG_ERRORS } from './catalog.ts';
 import { choiceFlag, intFlag, listFlag, stringFlag, type CliIo, type CommandArgs, type CommandGroup, type FlagSpec } from './cli.ts';
 import { appendRecord, readLog, repairTornTail } from './node_log_file.ts';
-import { DEFAULT_MAX_RECORD_BYTES, LOG_LEVELS, MAX_RECORD_BYTES_LIMIT, formatRecord, isFieldName, recordToJson, type FieldValue, type LogRecord } from './record.ts';
+import { DEFAULT_MAX_RECORD_BYTES, LOG_LEVELS, MAX_RECORD_BYTES_LIMIT, formatRecord, isFieldName, isRequestId, recordToJson, type FieldValue, type LogRecord } from './record.ts';
 import { matchRecord, type RecordFilter } from './search.ts';
 
 const fail = errorFactory(LOG_ERRORS);
@@ -73,6 +73,9 @@ async function appendCommand(args: CommandArgs, io: CliIo): Promise<ExitCode> {
   }
   const level = choiceFlag(args, 'level', LOG_LEVELS) ?? 'info';
   const requestId = stringFlag(args, 'request-id');
+  if (requestId !== undefined && !isRequestId(requestId)) {
+    throw fail('E_USAGE_VALUE', `Cannot use --request-id ${JSON.stringify(requestId)}: expected 1-128 characters of A-Z a-z 0-9 . _ : -, starting with a letter or digit`);
+  }
   const fields = fieldsOf(args);
   const msg = fromStdin ? await readStdinMessage(io, maxBytes) : (args.positionals[0] as string);
   const record: LogRecord = {

@@ -44,6 +44,19 @@ export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 /** The largest maximum a caller may choose: 1 MiB. */
 export const MAX_RECORD_BYTES_LIMIT = 1024 * 1024;
 
+// #region request-id
+const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/**
+ * True when `id` may be used as a request id: 1-128 characters of `A-Z a-z 0-9 . _ : -`,
+ * not starting with punctuation. The one validator for request ids: the log's
+ * `--request-id`, the echo message header, envelopes and KV commands all use it.
+ */
+export function isRequestId(id: string): boolean {
+  return REQUEST_ID.test(id);
+}
+// #endregion request-id
+
 const RESERVED = new Set(['ts', 'id', 'level', 'msg', 'request_id']);
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -15,6 +15,7 @@
  * @module
  */
 import { errorFactory } from '../../lib/errors.ts';
+import { isRequestId } from '../../lib/logger.ts';
 import { FRAME_ERRORS } from './catalog.ts';
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './frame.ts';
 
@@ -44,17 +45,15 @@ export interface EchoMessage {
   readonly errorCode?: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const ERROR_CODE = /^E_[A-Z0-9_]{1,64}$/;
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
 /** Reused: a fatal decoder keeps no state between whole `decode` calls, and making one per message is costly. */
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** True when `id` may be used as a request id: 1-128 characters of `A-Z a-z 0-9 . _ : -`, not starting with punctuation. */
-export function isRequestId(id: string): boolean {
-  return REQUEST_ID.test(id);
-}
+// Week 1 owns the one request-id validator; the message header uses it, and so does
+// everything that imports it from here.
+export { isRequestId };
 
 // #region frame-message
 /**
@@ -169,6 +168,27 @@ function malformed(why: string) {
   return fail('E_MESSAGE_MALFORMED', `Cannot parse message: ${why}`);
 }
 
+/** A JSON string token; outside strings a flat object has no quote, so a scan from the start finds exactly its strings. */
+const STRING_TOKEN = /"(?:[^"\\]|\\.)*"\s*(:?)/g;
+
+/**
+ * The first member name that a header line repeats, if any. `JSON.parse` keeps the
+ * last of two equal names, so `{"request_id":"a","request_id":"b"}` would pass as one
+ * member. Only a flat header is scanned (one with a nested value is refused by the
+ * field checks anyway); in it, a string token followed by a colon is a member name.
+ */
+function duplicateMember(line: string, header: object): string | undefined {
+  if (Object.values(header).some((value) => typeof value === 'object' && value !== null)) return undefined;
+  const seen = new Set<string>();
+  for (const match of line.matchAll(STRING_TOKEN)) {
+    if (match[1] !== ':') continue;
+    const name = JSON.parse(match[0].slice(0, match[0].lastIndexOf('"') + 1)) as string;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
 // #region parse-message
 /**
  * Parses one frame payload as a message, refusing anything {@link frameMessage} would
@@ -197,6 +217,8 @@ export function parseMessage(payload: Uint8Array): EchoMessage {
     throw malformed('the header line is not JSON');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw malformed('the header is not a JSON object');
+  const duplicate = duplicateMember(line, header);
+  if (duplicate !== undefined) throw malformed(`header field ${JSON.stringify(duplicate)} appears twice`);
   const { v, type, request_id: requestId, error_code: errorCode } = header as Record<string, unknown>;
   if (v !== MESSAGE_VERSION) throw malformed(`version ${JSON.stringify(v)} is not ${MESSAGE_VERSION}`);
   if (!MESSAGE_TYPES.includes(type as MessageType)) throw malformed(`unknown type ${JSON.stringify(type)}`);

@@ -389,7 +389,8 @@ export class HttpResponseParser {
     if (match === null) throw bad('is not "HTTP/1.1 <3-digit status> <reason>"');
     const [, major, minor, status, reason = ''] = match;
     if (major !== '1') throw bad(`has version ${major}.${minor}; this client speaks HTTP/1.x`);
-    if ((status as string) < '100') throw bad('has a status code below 100');
+    // RFC 9110 §15: a status code is 100-599; anything else is not a response to act on.
+    if ((status as string) < '100' || (status as string) > '599') throw bad(`has status code ${status as string}, outside 100-599`);
     for (let i = 0; i < reason.length; i += 1) {
       if (!isFieldChar(reason.charCodeAt(i))) throw bad(`has control byte 0x${reason.charCodeAt(i).toString(16).padStart(2, '0')} in its reason phrase`);
     }

@@ -17,11 +17,12 @@
  * directory can no longer sign with it.
  * @module
  */
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../lib/clock.ts';
 import { errorFactory, isCivicError } from '../../lib/errors.ts';
 import { parseStrictJson } from '../../lib/hashing.ts';
+import { fsError } from '../../lib/logger.ts';
 import { decodeBase64url, encodeBase64url } from './_base64url.ts';
 import { SIGN_ERRORS } from './catalog.ts';
 import type { Ed25519Backend } from './ed25519.ts';
@@ -43,16 +44,45 @@ export function keyFilePath(dir: string, keyId: string): string {
   return join(dir, `${keyId}.key`);
 }
 
-/** Reads `keyring.json` from a key directory or a path to the file; an empty ring when the directory has none. */
+/**
+ * Refuses a key directory that is missing, is not a directory, or that this user
+ * cannot read: "no keys" would make a verifier trust nothing and a signer fail later
+ * with a misleading error, so each is a coded error naming the directory.
+ * @throws {@link CivicError} `E_KEY_NOT_FOUND`, `E_PATH_NOT_DIR`, `E_PATH_PERMISSION`
+ */
+function checkKeyDir(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+    accessSync(dir, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw fail('E_KEY_NOT_FOUND', `Cannot use key directory ${dir}: it does not exist (create a key there with civictrust key gen NAME --dir ${dir})`);
+    }
+    throw fsError(error, `Cannot use key directory ${dir}`);
+  }
+}
+
+/**
+ * Reads `keyring.json` from a key directory or a path to the file. A directory that
+ * exists and is readable but holds no ring yet has no keys; a missing or unreadable
+ * directory or ring file is an error, never an empty ring.
+ * @throws {@link CivicError} `E_KEY_NOT_FOUND`, `E_KEY_MALFORMED`, `E_PATH_PERMISSION`, `E_PATH_NOT_DIR`, `E_PATH_IS_DIR`
+ */
 export function readKeyRecords(path: string): KeyRecord[] {
-  const file = path.endsWith('.json') ? path : join(path, KEYRING_FILE);
-  if (!existsSync(file)) {
-    if (path.endsWith('.json')) throw fail('E_KEY_NOT_FOUND', `Cannot read key ring ${file}: no such file`);
+  const isFile = path.endsWith('.json');
+  const file = isFile ? path : join(path, KEYRING_FILE);
+  if (!isFile) checkKeyDir(path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, `Cannot read key ring ${file}`);
+    if (isFile) throw fail('E_KEY_NOT_FOUND', `Cannot read key ring ${file}: no such file`);
     return [];
   }
   let parsed: unknown;
   try {
-    parsed = parseStrictJson(readFileSync(file));
+    parsed = parseStrictJson(bytes);
   } catch (error) {
     throw fail('E_KEY_MALFORMED', `Cannot read key ring ${file}: ${error instanceof Error ? error.message : String(error)}`, error);
   }
