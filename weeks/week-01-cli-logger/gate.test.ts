@@ -17,6 +17,7 @@ import { readLog } from './node_log_file.ts';
 import { encodeRecord } from './record.ts';
 import { TSX_LOADER, errorCodeOf, runCliProcess, type CliResult } from './node_spawn_cli.ts';
 import { makeWorkspace } from './node_workspace.ts';
+import { driveBadInput, makeBadPaths, NOBODY, type BadInputCase } from './node_bad_input.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const workspace = makeWorkspace('week1');
@@ -259,6 +260,22 @@ describe('week-01 · CLI contract and append-only logger', () => {
       const r = await runInProcess(['log', 'append', '-f', log, '--stdin'], new Uint8Array([0x61, 0xff, 0x62]));
       expect([r.code, errorCodeOf(r.stderr), existsSync(log)]).toEqual([EXIT.data, 'E_RECORD_ENCODING', false]);
     });
+
+    it('[1.5] missing, unreadable (as nobody), wrong-type paths and a malformed request id fail with a catalog code and its documented exit, no stack trace (bad_input.test.ts has the full drive)', async () => {
+      const paths = makeBadPaths('week1-gate-bad');
+      try {
+        const cases: BadInputCase[] = [
+          { argv: ['log', 'read', '-f', paths.missing], code: 'E_PATH_NOT_FOUND' },
+          { argv: ['log', 'read', '-f', paths.dir], code: 'E_PATH_IS_DIR' },
+          { argv: ['log', 'append', '-f', join(paths.garbage, 'x.log'), 'x'], code: 'E_PATH_NOT_DIR' },
+          { argv: ['log', 'append', '-f', fresh('ids.log'), '--request-id', 'bad id', 'x'], code: 'E_USAGE_VALUE' },
+          { argv: ['log', 'read', '-f', paths.secretFile], code: 'E_PATH_PERMISSION', uid: NOBODY },
+        ];
+        expect(await driveBadInput(WEEK1_CLI, { module: new URL('./node_log_cli.ts', import.meta.url), name: 'WEEK1_CLI' }, cases)).toEqual([]);
+      } finally {
+        paths.remove();
+      }
+    }, 60_000);
   });
 
   // #region golden
