@@ -271,7 +271,7 @@ export const GATE_TABLE: readonly GateRow[] = [
     },
     [
       'A write acknowledged before SIGKILL is present after restart',
-      'A torn or corrupt WAL tail is cut at the first bad record with E_WAL_TORN (or E_WAL_CORRUPT), quarantined, and earlier records kept',
+      'A torn WAL tail is cut at the first bad record with E_WAL_TORN, quarantined, and earlier records kept; a corrupt record before the tail is refused with E_WAL_CORRUPT, nothing moved',
       'State changes only after its WAL append has succeeded',
     ],
   ),

@@ -7,9 +7,9 @@
  */
 export {
   WAL_ERRORS,
-  WAL_FRAME_HEADER_BYTES, encodeWalRecord, scanWal,
+  WAL_FRAME_HEADER_BYTES, encodeWalRecord, recordsAfter, scanWal,
   entryOfCommand, commandOfRecord, ByteSlab, SLAB_BYTES,
-  FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine,
+  FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine, repairWal,
   COMMAND_CLASSES, CRITICAL_CLASSES, MAX_SYNC_INTERVAL_MS, commandClass, describeMode, parseSyncRule, syncPolicy,
   DurableKv,
   DURABLE_KV_COMMANDS, WAL_COMMANDS, WEEK10_CLI,
@@ -17,7 +17,7 @@ export {
 export type {
   WalErrorCode,
   WalOp, WalEntry, WalRecord, EncodedWalRecord, ScanDamage, ScanResult,
-  AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats,
+  AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalRepair, WalStats,
   CommandClass, SyncMode, SyncPolicy, SyncRule,
   CrashPoint, DurableKvHooks, DurableKvOptions, DurableRecovery, CheckpointReport,
 } from '../weeks/week-10-wal/mod.ts';

@@ -80,3 +80,18 @@ describe('checksummed record', () => {
     expect(thrownCode(() => parseCrcRecord(flipped))).toBe('E_RECORD_CHECKSUM');
   });
 });
+
+describe('a length that runs past the end (issue 14)', () => {
+  it('is corrupt, not torn, when the bytes present already check or a whole record follows', () => {
+    const first = encodeCrcRecord(new TextEncoder().encode('first body'));
+    const second = encodeCrcRecord(new TextEncoder().encode('second body'));
+    const last = first.slice();
+    last[1]! ^= 1; // length + 65536: the body is all there, its CRC still matches
+    expect(decodeCrcRecord(last, 0)).toEqual({ error: 'corrupt', at: 0 });
+    const middle = new Uint8Array([...last, ...second]);
+    expect(decodeCrcRecords(middle).damage).toEqual({ error: 'corrupt', at: 0 });
+    // A real torn write: the last record cut short, nothing after it.
+    expect(decodeCrcRecords(new Uint8Array([...first, ...second.subarray(0, 12)])).damage).toEqual({ error: 'torn', at: first.length });
+  });
+});
+

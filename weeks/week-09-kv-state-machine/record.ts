@@ -12,8 +12,12 @@
  * ```
  *
  * The checksum covers the body. A damaged length field is caught as well: a shorter
- * length cuts the body and its CRC no longer matches, and a longer one either runs
- * past the end (torn) or swallows the next record's header (CRC mismatch). Lengths
+ * length cuts the body and its CRC no longer matches, a longer one that stays inside
+ * the bytes swallows the next record's header (CRC mismatch), and a longer one that
+ * runs past the end is called torn only when there is no evidence against it: if the
+ * bytes that are there already check against the CRC, the record is complete and its
+ * length is corrupt, and {@link decodeCrcRecords} also calls it corrupt when a whole
+ * record follows (a torn write can only be the last bytes written). Lengths
  * above {@link MAX_RECORD_BODY_BYTES} are refused before anything is read, so a flipped
  * high bit can never make a reader allocate gigabytes.
  *
@@ -114,7 +118,13 @@ export function decodeCrcRecord(bytes: Uint8Array, offset: number): DecodedRecor
   const expected = readU32(bytes, offset + 4);
   // The length is untrusted until the checksum matches: bound it before using it.
   if (length > MAX_RECORD_BODY_BYTES) return { error: 'corrupt', at: offset };
-  if (left - RECORD_HEADER_BYTES < length) return { error: 'torn', at: offset };
+  if (left - RECORD_HEADER_BYTES < length) {
+    // A length running past the end is a torn write only if the bytes that are there do
+    // not already check: a complete body whose CRC32C matches means the length field was
+    // damaged, not that the write stopped early.
+    const rest = bytes.subarray(offset + RECORD_HEADER_BYTES);
+    return { error: rest.length > 0 && crc32c(rest) === expected ? 'corrupt' : 'torn', at: offset };
+  }
   const start = offset + RECORD_HEADER_BYTES;
   const body = bytes.subarray(start, start + length);
   if (crc32c(body) !== expected) return { error: 'corrupt', at: offset };
@@ -141,11 +151,30 @@ export function decodeCrcRecords(bytes: Uint8Array): {
   let offset = 0;
   while (offset < bytes.length) {
     const result = decodeCrcRecord(bytes, offset);
-    if (isRecordDamage(result)) return { bodies, damage: result };
+    if (isRecordDamage(result)) {
+      // A torn record can only be the last bytes written: a whole record after it proves
+      // the damage sits in the middle (e.g. a flipped bit made a length run past the end).
+      if (result.error === 'torn' && wholeRecordAfter(bytes, offset)) return { bodies, damage: { error: 'corrupt', at: offset } };
+      return { bodies, damage: result };
+    }
     bodies.push(result.body);
     offset = result.next;
   }
   return { bodies, damage: undefined };
+}
+
+/**
+ * True when a non-empty record whose CRC32C checks starts anywhere after `offset`: the
+ * evidence that damage at `offset` is not a torn tail. Costs a scan of the rest of the
+ * bytes, paid only when a record is already damaged.
+ */
+function wholeRecordAfter(bytes: Uint8Array, offset: number): boolean {
+  for (let p = offset + 1; p + RECORD_HEADER_BYTES < bytes.length; p++) {
+    const length = readU32(bytes, p);
+    if (length === 0 || length > bytes.length - p - RECORD_HEADER_BYTES) continue;
+    if (crc32c(bytes.subarray(p + RECORD_HEADER_BYTES, p + RECORD_HEADER_BYTES + length)) === readU32(bytes, p + 4)) return true;
+  }
+  return false;
 }
 
 /**

@@ -5,7 +5,8 @@
  * How the exit statuses were chosen:
  *
  * - a damaged log (`E_WAL_TORN`, `E_WAL_CORRUPT`, `E_WAL_GAP`) exits 8 (`integrity`): the
- *   bytes on disk are not what was acknowledged, and an operator must look;
+ *   bytes on disk are not what was acknowledged, and an operator must look (a torn tail is
+ *   the one damage recovery cuts by itself; `E_WAL_CORRUPT` stops the store);
  * - a failed write or fdatasync (`E_WAL_IO`) exits 6 (`io`) and is indefinite: the record
  *   may or may not be on disk, so the log stops taking writes until it is reopened;
  * - appending to a closed log (`E_WAL_CLOSED`) exits 7 (`unavailable`) and is definite;
@@ -25,8 +26,8 @@ export const WAL_ERRORS = defineErrors({
   },
   E_WAL_CORRUPT: {
     exit: 'integrity', http: 500, definite: true,
-    summary: 'A complete record fails its CRC32C or its fields do not follow the previous record',
-    action: 'Inspect the quarantine file named in the message and the disk; replay stopped before the bad record',
+    summary: 'A record before the log\'s torn tail (if any) fails its CRC32C, its length or its order: acknowledged records are at stake, so the store refuses to start and moves nothing',
+    action: 'Restore the log from a peer or a snapshot; or, accepting the loss of the LSNs named, cut it with `civictrust wal repair DIR --truncate-at LSN` (the cut bytes go to quarantine/)',
   },
   E_WAL_GAP: {
     exit: 'integrity', http: 500, definite: true,

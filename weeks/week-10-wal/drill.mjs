@@ -11,7 +11,8 @@
 //     ahead of the log);
 //   the write stopped at the point is present exactly when its record was durable
 //     (after-append, after-apply) and absent otherwise (before-append, mid-record);
-//   a torn or corrupt tail is reported with its code and its bytes sit in quarantine/;
+//   a torn tail is reported with its code and its bytes sit in quarantine/; a corrupt record
+//     before the tail stops the reopen with E_WAL_CORRUPT, nothing moved, until `wal repair`;
 //   a second reopen is clean (recovery is idempotent).
 //
 //   node weeks/week-10-wal/drill.mjs                     table on stderr, verdict on stdout
@@ -122,7 +123,11 @@ function killScenario(name, fsync, writers, acks) {
   };
 }
 
-/** A clean run, then a byte flipped inside record `lsn`: replay must stop before it. */
+/**
+ * A clean run, then a byte flipped inside record 7 of 10: acknowledged records follow the
+ * damage, so reopening must refuse with E_WAL_CORRUPT and move nothing. Then the operator's
+ * `wal repair --truncate-at 7` cuts it: records 1..6 kept, 7..10 in quarantine, none applied.
+ */
 const corruptScenario = {
   name: 'corrupt-middle-record', criterion: '10.2',
   async run(dir) {
@@ -134,15 +139,21 @@ const corruptScenario = {
     for (let i = 1; i < 7; i++) at += 8 + bytes.readUInt32BE(at);
     bytes[at + 20] ^= 0x40;
     fs.writeFileSync(file, bytes);
-    const after = await verify(dir, 10);
     const problems = [];
     if (crash.acked.length !== 10) problems.push(`clean run acknowledged ${crash.acked.length}/10`);
-    if (after.recovery.damage?.code !== 'E_WAL_CORRUPT') problems.push(`expected E_WAL_CORRUPT, got ${after.recovery.damage?.code ?? 'none'}`);
+    const refused = await $`${process.execPath} --import tsx ${CHILD} --dir ${dir} --store ${store} --verify --count 10`.nothrow();
+    // The child does not catch: the thrown CivicError and its code reach its stderr.
+    const damage = /E_WAL_[A-Z]+/.exec(refused.stderr)?.[0] ?? null;
+    if (refused.exitCode === 0 || damage !== 'E_WAL_CORRUPT') problems.push(`expected the reopen to refuse with E_WAL_CORRUPT, got exit ${refused.exitCode} ${damage ?? 'no code'}`);
+    if (!fs.readFileSync(file).equals(bytes) || quarantine(dir).length !== 0) problems.push('the refused reopen moved or cut bytes');
+    const repair = await $`${process.execPath} --import tsx ${path.join(here, 'node_main.ts')} wal repair ${dir} --truncate-at 7`.nothrow();
+    if (repair.exitCode !== 0) problems.push(`wal repair --truncate-at 7 exited ${repair.exitCode}: ${repair.stderr}`);
+    const after = await verify(dir, 10);
     if (after.present.join(',') !== 'k0,k1,k2,k3,k4,k5') problems.push(`expected k0..k5 kept and k6..k9 not applied, got ${after.present.join(',')}`);
     const q = quarantine(dir);
     const qBytes = q.reduce((n, f) => n + fs.statSync(path.join(dir, 'wal', 'quarantine', f)).size, 0);
     if (qBytes !== bytes.length - at) problems.push(`quarantine holds ${qBytes} bytes, expected ${bytes.length - at}`);
-    return { facts: { damage: after.recovery?.damage?.code ?? null, present: after.present.length, quarantined_bytes: qBytes, at }, after, problems };
+    return { facts: { damage, refused_exit: refused.exitCode, present: after.present.length, quarantined_bytes: qBytes, at }, after, problems };
   },
 };
 

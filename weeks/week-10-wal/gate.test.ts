@@ -5,7 +5,7 @@
  * no wall-clock speed assertions. `npm run gate -- week-10` maps them to the criteria.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,10 +134,38 @@ describe('week-10 · WAL durability and crash recovery', () => {
     }
   });
 
-  it('[10.2] a corrupt record is cut with E_WAL_CORRUPT: records before it kept, it and everything after quarantined, none applied', () => {
+  it('[10.2] a corrupt record before the tail refuses the reopen with E_WAL_CORRUPT, nothing moved; wal repair --truncate-at cuts it into quarantine, records before it kept, none applied', () => {
     const s = scenario(drill, 'corrupt-middle-record');
     expect(s.problems).toEqual([]);
     expect(s.facts).toMatchObject({ damage: 'E_WAL_CORRUPT', present: 6 });
+  });
+
+  it('[10.2] a flipped bit is never a torn tail (issue 14): a length run past the end in a middle record, and every other bit of every record, is E_WAL_CORRUPT with nothing moved', async () => {
+    const dir = workspace.fresh('bit-flips');
+    const { wal } = await Wal.open(dir, { fsync: 'always' });
+    for (let i = 0; i < 5; i++) await wal.append(entry(i));
+    await wal.close();
+    const path = join(dir, segmentName(1));
+    const clean = readFileSync(path);
+    const starts = [0];
+    while (starts.length < 5) starts.push(starts.at(-1)! + 8 + clean.readUInt32BE(starts.at(-1)!));
+    // Every single-bit flip: never ok, never torn, every record before the flipped one kept.
+    for (let b = 0; b < clean.length; b++) {
+      const k = starts.filter((s) => s <= b).length - 1;
+      for (let bit = 0; bit < 8; bit++) {
+        const damaged = Uint8Array.from(clean);
+        damaged[b]! ^= 1 << bit;
+        const scan = scanWal(damaged, 1);
+        if (scan.damage?.kind !== 'corrupt' || scan.records.length !== k) throw new Error(`byte ${b} bit ${bit}: ${JSON.stringify(scan.damage)}, ${scan.records.length} kept`);
+      }
+    }
+    // The example as found: the length of record 3 made to run past the end of the file.
+    const flipped = Buffer.from(clean);
+    flipped[starts[2]! + 1]! ^= 1;
+    writeFileSync(path, flipped);
+    expect(await rejectedCode(() => Wal.open(dir, { fsync: 'always' }))).toBe('E_WAL_CORRUPT');
+    expect(readFileSync(path).equals(flipped)).toBe(true);
+    expect(readdirSync(dir)).not.toContain(QUARANTINE_DIR);
   });
 
   it('[10.2] negative control: a replay that skips a bad record instead of stopping would apply records after it', async () => {

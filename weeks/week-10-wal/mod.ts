@@ -8,12 +8,12 @@
  */
 export { WAL_ERRORS } from './catalog.ts';
 export type { WalErrorCode } from './catalog.ts';
-export { RECORD_HEADER_BYTES as WAL_FRAME_HEADER_BYTES, encodeWalRecord, scanWal } from './record.ts';
+export { RECORD_HEADER_BYTES as WAL_FRAME_HEADER_BYTES, encodeWalRecord, recordsAfter, scanWal } from './record.ts';
 export type { WalOp, WalEntry, WalRecord, EncodedWalRecord, ScanDamage, ScanResult } from './record.ts';
 export { entryOfCommand, commandOfRecord } from './command_log.ts';
 export { ByteSlab, SLAB_BYTES } from './byte_slab.ts';
-export { FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine } from './node_wal.ts';
-export type { AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalStats } from './node_wal.ts';
+export { FSYNC_POLICIES, QUARANTINE_DIR, Wal, fsyncDir, segmentName, segmentFirstLsn, listQuarantine, repairWal } from './node_wal.ts';
+export type { AppendOptions, FsyncPolicy, WalHooks, WalOptions, WalRecovery, WalDamage, WalOpened, WalRepair, WalStats } from './node_wal.ts';
 export { COMMAND_CLASSES, CRITICAL_CLASSES, MAX_SYNC_INTERVAL_MS, commandClass, describeMode, parseSyncRule, syncPolicy } from './sync_policy.ts';
 export type { CommandClass, SyncMode, SyncPolicy, SyncRule } from './sync_policy.ts';
 export { DurableKv } from './node_durable_kv.ts';

@@ -150,12 +150,13 @@ export class DurableKv implements KvStore {
   // #region durable-open
   /**
    * Opens the store in `dir` (`dir/wal` and week 9's snapshot directory `dir/snapshots`):
-   * loads the newest good snapshot, opens the WAL (quarantining a damaged tail), and replays every record
+   * loads the newest good snapshot, opens the WAL (quarantining a torn tail), and replays every record
    * after the snapshot's LSN.
    * @param dir - the store's directory
    * @param options - fsync policy, term, hooks
    * @returns the open store; its {@link recovery} says what happened
-   * @throws CivicError `E_WAL_GAP` when the log does not continue where the snapshot ends
+   * @throws CivicError `E_WAL_GAP` when the log does not continue where the snapshot ends,
+   *   `E_WAL_CORRUPT` when a record before the torn tail (if any) is damaged (nothing is moved)
    */
   static async open(dir: string, options: DurableKvOptions): Promise<DurableKv> {
     const started = performance.now();

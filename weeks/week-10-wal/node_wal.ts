@@ -20,7 +20,8 @@ import { mkdir, open as openHandle, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorFactory, type CivicError } from '../../lib/errors.ts';
 import { WAL_ERRORS } from './catalog.ts';
-import { encodeWalRecord, scanWal, type ScanDamage, type WalEntry, type WalRecord } from './record.ts';
+import { readU32 } from './_codec.ts';
+import { RECORD_HEADER_BYTES, encodeWalRecord, recordsAfter, scanWal, type ScanDamage, type WalEntry, type WalRecord } from './record.ts';
 
 const fail = errorFactory(WAL_ERRORS);
 
@@ -77,7 +78,12 @@ export interface WalRecovery {
 
 /** A damaged tail found at open: where, what, and where its bytes went. */
 export interface WalDamage {
-  /** `E_WAL_TORN` (the log ends inside a record) or `E_WAL_CORRUPT` (a complete record fails a check). */
+  /**
+   * `E_WAL_TORN`: the log ends inside its last record. Recovery cuts nothing else, so it
+   * reports only this code: corruption throws `E_WAL_CORRUPT` from {@link Wal.open} instead,
+   * and only the operator's {@link repairWal} cuts it. (The type keeps both codes for callers
+   * written against the first design.)
+   */
   readonly code: 'E_WAL_TORN' | 'E_WAL_CORRUPT';
   /** The segment file the damage starts in. */
   readonly segment: string;
@@ -244,14 +250,64 @@ async function listSegments(dir: string): Promise<{ name: string; first: number 
   return segments.sort((a, b) => a.first - b.first);
 }
 
+/** The first and last LSN of the whole records in `segments` (read-only), or null when they hold none. */
+async function laterRecords(dir: string, segments: readonly { name: string; first: number }[]): Promise<{ first: number; last: number } | null> {
+  let first = 0;
+  let last = 0;
+  for (const segment of segments) {
+    const scan = scanWal(await readAll(join(dir, segment.name)), segment.first);
+    if (scan.records.length === 0) continue;
+    if (first === 0) first = segment.first;
+    last = segment.first + scan.records.length - 1;
+  }
+  return first === 0 ? null : { first, last };
+}
+
 /** The quarantine sub-directory of a log directory. */
 export const QUARANTINE_DIR = 'quarantine';
 
+/**
+ * Moves everything from byte `at` of segment `i` on out of the live log: first the bytes are
+ * copied into `quarantine/` (the tail of this segment, then every later segment whole, each
+ * fsynced), and only then is the segment cut back to `at` and the later segments removed.
+ * A crash in the middle repeats the same steps with the same file names.
+ */
+async function quarantineFrom(dir: string, segments: readonly { name: string; first: number }[], i: number, bytes: Uint8Array, at: number): Promise<{ quarantined: string[]; moved: number }> {
+  const segment = segments[i] as { name: string; first: number };
+  // 1. Keep the refused bytes: the tail of this segment, then every later segment whole.
+  const qdir = join(dir, QUARANTINE_DIR);
+  await mkdir(qdir, { recursive: true });
+  const tailName = `${segment.name}.at-${at}.bad`;
+  await writeDurable(join(qdir, tailName), bytes.subarray(at));
+  const quarantined = [join(QUARANTINE_DIR, tailName)];
+  let moved = bytes.length - at;
+  for (const later of segments.slice(i + 1)) {
+    const laterBytes = await readAll(join(dir, later.name));
+    await writeDurable(join(qdir, `${later.name}.bad`), laterBytes);
+    quarantined.push(join(QUARANTINE_DIR, `${later.name}.bad`));
+    moved += laterBytes.length;
+  }
+  await fsyncDir(qdir);
+  // 2. Only now cut the live log back to its last good record.
+  const fd = await openFd(join(dir, segment.name), 'r+');
+  try {
+    await ftruncateFd(fd, at);
+    await fdatasyncFd(fd);
+  } finally {
+    await closeFd(fd);
+  }
+  for (const later of segments.slice(i + 1)) await unlink(join(dir, later.name));
+  await fsyncDir(dir);
+  return { quarantined, moved };
+}
+
 // #region wal-recover
 /**
- * Recovery: scan every segment in LSN order, stop at the first untrusted record, copy
- * everything from there on into `quarantine/` (fsynced), and only then cut it from the
- * live log. A crash in the middle repeats the same steps with the same file names.
+ * Recovery: scan every segment in LSN order and stop at the first untrusted record. A torn
+ * tail (the bytes after the last completed write, with nothing verifiable after them) is
+ * copied into `quarantine/` (fsynced) and only then cut from the live log. Anything else is
+ * corruption of acknowledged records: nothing is moved, and open fails with E_WAL_CORRUPT
+ * naming the offset and the LSNs at stake, for an operator to restore or `wal repair`.
  */
 async function recover(dir: string): Promise<{ recovery: WalRecovery; tail: { name: string; first: number; end: number } | null }> {
   const segments = await listSegments(dir);
@@ -272,31 +328,19 @@ async function recover(dir: string): Promise<{ recovery: WalRecovery; tail: { na
       end = scan.end;
     }
     if (damage === null) continue;
-    // 1. Keep the refused bytes: the tail of this segment, then every later segment whole.
-    const qdir = join(dir, QUARANTINE_DIR);
-    await mkdir(qdir, { recursive: true });
-    const tailName = `${segment.name}.at-${damage.at}.bad`;
-    await writeDurable(join(qdir, tailName), bytes.subarray(damage.at));
-    const quarantined = [join(QUARANTINE_DIR, tailName)];
-    let moved = bytes.length - damage.at;
-    for (const later of segments.slice(i + 1)) {
-      const laterBytes = await readAll(join(dir, later.name));
-      await writeDurable(join(qdir, `${later.name}.bad`), laterBytes);
-      quarantined.push(join(QUARANTINE_DIR, `${later.name}.bad`));
-      moved += laterBytes.length;
+    // A torn tail can only be the bytes after the last completed write: whole records in a
+    // later segment prove this damage is in the middle of the log.
+    const later = await laterRecords(dir, segments.slice(i + 1));
+    if (damage.kind === 'torn' && later !== null) damage = { kind: 'corrupt', at: damage.at, reason: `${damage.reason}, but later segments hold lsn ${later.first}..${later.last}` };
+    if (damage.kind === 'corrupt') {
+      // Corruption is never cut at open: the node refuses to start and an operator decides.
+      const inSegment = recordsAfter(bytes, damage.at);
+      const last = Math.max(later?.last ?? 0, inSegment?.last ?? 0);
+      const range = last >= expected ? `lsn ${expected}..${last}` : `lsn ${expected} onward`;
+      throw fail('E_WAL_CORRUPT', `Cannot replay ${join(dir, segment.name)}: the record at offset ${damage.at} (lsn ${expected}) is corrupt (${damage.reason}); ${range} cannot be replayed. Nothing was moved or cut. Restore the log from a peer or a snapshot, or cut it with \`civictrust wal repair DIR --truncate-at ${expected}\` (quarantines lsn ${expected} onward)`);
     }
-    await fsyncDir(qdir);
-    // 2. Only now cut the live log back to its last good record.
-    const fd = await openFd(join(dir, segment.name), 'r+');
-    try {
-      await ftruncateFd(fd, end);
-      await fdatasyncFd(fd);
-    } finally {
-      await closeFd(fd);
-    }
-    for (const later of segments.slice(i + 1)) await unlink(join(dir, later.name));
-    await fsyncDir(dir);
-    const code = damage.kind === 'torn' ? 'E_WAL_TORN' : 'E_WAL_CORRUPT';
+    const { quarantined, moved } = await quarantineFrom(dir, segments, i, bytes, damage.at);
+    const code = 'E_WAL_TORN';
     const error = fail(code, `Cannot replay past ${segment.name} offset ${damage.at}: ${damage.reason}; ${moved} bytes quarantined to ${quarantined.join(', ')}`);
     return {
       recovery: {
@@ -372,11 +416,12 @@ export class Wal {
   }
 
   /**
-   * Opens (creating if needed) the log in `dir`: recovers first, quarantining any damaged
-   * tail, then opens the newest segment for appending after its last good record.
+   * Opens (creating if needed) the log in `dir`: recovers first, quarantining a torn tail,
+   * then opens the newest segment for appending after its last good record.
    * @param dir - the log directory
    * @param options - fsync policy, first LSN for an empty directory, hooks
    * @returns the log and what recovery found
+   * @throws CivicError `E_WAL_CORRUPT` when a record before the torn tail (if any) is damaged: nothing is moved
    */
   static async open(dir: string, options: WalOptions): Promise<WalOpened> {
     if (!FSYNC_POLICIES.includes(options.fsync)) throw new RangeError(`fsync policy must be always|group|none, got ${String(options.fsync)}`);
@@ -723,6 +768,58 @@ export class Wal {
     this.#closed = true;
     await closeFd(this.#fd);
   }
+}
+
+/** What {@link repairWal} cut. */
+export interface WalRepair {
+  /** The first LSN cut: every record from it on is now in quarantine. */
+  readonly lsn: number;
+  /** The segment the cut is in, and the byte offset of the cut. */
+  readonly segment: string;
+  /** Byte offset of the cut in {@link WalRepair.segment}. */
+  readonly offset: number;
+  /** Files under `quarantine/` now holding every byte cut. */
+  readonly quarantined: readonly string[];
+  /** Bytes moved out of the live log. */
+  readonly bytes: number;
+}
+
+/**
+ * The operator's repair (`civictrust wal repair DIR --truncate-at LSN`): cuts the log so that
+ * `lsn` is the next record it will hold, after copying every byte cut into `quarantine/`
+ * (fsynced first, as recovery does). It cuts only at a record boundary the scan can reach, so
+ * it never drops a good record below `lsn`.
+ * @param dir - the log directory (it must exist: a repair never creates a log)
+ * @param lsn - the first LSN to cut (at most one past the last good record)
+ * @returns where the cut was made and what was moved
+ * @throws CivicError `E_WAL_CORRUPT` when the records below `lsn` cannot all be read (cut lower)
+ *   or `lsn` is past the end of the log (nothing to cut)
+ */
+export async function repairWal(dir: string, lsn: number): Promise<WalRepair> {
+  const segments = await listSegments(dir);
+  const i = segments.findLastIndex((s) => s.first <= lsn);
+  if (i < 0) throw fail('E_WAL_CORRUPT', `Cannot cut ${dir} at lsn ${lsn}: no segment holds it (the log starts at lsn ${segments[0]?.first ?? 'none'})`);
+  let expected = segments[0]?.first as number;
+  for (const earlier of segments.slice(0, i)) {
+    const scan = scanWal(await readAll(join(dir, earlier.name)), earlier.first);
+    if (earlier.first !== expected || scan.damage !== null) {
+      throw fail('E_WAL_CORRUPT', `Cannot cut ${dir} at lsn ${lsn}: ${earlier.name} is damaged before it (at lsn ${earlier.first + scan.records.length}); cut there instead`);
+    }
+    expected = earlier.first + scan.records.length;
+  }
+  const segment = segments[i] as { name: string; first: number };
+  const bytes = await readAll(join(dir, segment.name));
+  const scan = scanWal(bytes, segment.first);
+  const good = segment.first + scan.records.length; // one past the last record the scan trusts
+  if (segment.first !== expected || lsn > good || (lsn === good && scan.damage === null && i === segments.length - 1)) {
+    const why = lsn > good && scan.damage !== null ? `the records from lsn ${good} on are damaged; cut at ${good}` : `the log ends at lsn ${good - 1}, nothing to cut`;
+    throw fail('E_WAL_CORRUPT', `Cannot cut ${dir} at lsn ${lsn}: ${why}`);
+  }
+  // The records below the cut checked, so their length fields can be walked.
+  let at = 0;
+  for (let n = segment.first; n < lsn; n++) at += RECORD_HEADER_BYTES + readU32(bytes, at);
+  const { quarantined, moved } = await quarantineFrom(dir, segments, i, bytes, at);
+  return { lsn, segment: segment.name, offset: at, quarantined, bytes: moved };
 }
 
 /** Exposed for drills and the README: the quarantine files of a log directory. */

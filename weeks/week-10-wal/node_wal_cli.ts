@@ -5,7 +5,7 @@
  * it; `civictrust wal bench DIR` measures the durability-vs-latency table of the chapter.
  * @module
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { EXIT, LOG_ERRORS, errorFactory, isCivicError, mergeCatalogs, type ExitCode } from '../../lib/errors.ts';
@@ -16,7 +16,7 @@ import { KV_COMMANDS, KV_ERRORS, serveKv, type KvCommand } from '../../lib/kv.ts
 import { SIGN_ERRORS } from '../../lib/signing.ts';
 import { WAL_ERRORS } from './catalog.ts';
 import { DurableKv } from './node_durable_kv.ts';
-import { FSYNC_POLICIES, QUARANTINE_DIR, segmentFirstLsn } from './node_wal.ts';
+import { FSYNC_POLICIES, QUARANTINE_DIR, repairWal, segmentFirstLsn } from './node_wal.ts';
 import { scanWal } from './record.ts';
 import { COMMAND_CLASSES, CRITICAL_CLASSES, describeMode, syncPolicy, type CommandClass } from './sync_policy.ts';
 
@@ -96,7 +96,7 @@ const DURABLE_SERVE: CommandSpec = {
     { ...SYNC_FLAG, help: `with --wal: ${SYNC_FLAG.help}` },
     valueFlag('checkpoint-every', 'N', 'with --wal: checkpoint after every N acknowledged writes (default 0: only on stop)'),
   ],
-  details: `${weekNineServe.details ?? ''}\nWith --wal DIR: at start the newest good snapshot is loaded and the log replayed after it; a torn or\ncorrupt tail is moved to DIR/wal/quarantine/ and reported (warning[E_WAL_TORN] on stderr, a log record).\nA write is answered only after its log record is durable under --fsync. On SIGTERM a checkpoint is written.`,
+  details: `${weekNineServe.details ?? ''}\nWith --wal DIR: at start the newest good snapshot is loaded and the log replayed after it; a torn\ntail is moved to DIR/wal/quarantine/ and reported (warning[E_WAL_TORN] on stderr, a log record); a corrupt\nrecord before it stops the server with E_WAL_CORRUPT (exit 8), nothing moved: see wal repair.\nA write is answered only after its log record is durable under --fsync. On SIGTERM a checkpoint is written.`,
   run(args, io) {
     if (stringFlag(args, 'wal') === undefined) {
       if (stringFlag(args, 'fsync') !== undefined || listFlag(args, 'sync').length > 0) throw usage('E_USAGE_VALUE', 'Cannot use --fsync or --sync without --wal: give the log directory');
@@ -112,6 +112,29 @@ export const DURABLE_KV_COMMANDS: CommandGroup = {
   ...KV_COMMANDS,
   commands: KV_COMMANDS.commands.map((c) => (c.verb === 'serve' ? DURABLE_SERVE : c)),
 };
+
+/** Refuses a path that is not an existing directory, with week 1's path codes. */
+async function existingDir(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => null);
+  if (info === null) throw usage('E_PATH_NOT_FOUND', `Cannot open ${dir}: no such directory; give the directory of an existing log or --wal store`);
+  if (!info.isDirectory()) throw usage('E_PATH_NOT_FOUND', `Cannot open ${dir}: it is not a directory; give the directory of an existing log or --wal store`);
+}
+
+/**
+ * `wal repair DIR --truncate-at LSN`: the operator's cut after E_WAL_CORRUPT. Every record from
+ * LSN on is copied into quarantine/ (fsynced), then cut from the live log.
+ */
+async function runRepair(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const dir = args.positionals[0] as string;
+  await existingDir(dir);
+  const lsn = intFlag(args, 'truncate-at', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+  if (lsn === 0) throw usage('E_USAGE_MISSING', 'wal repair needs --truncate-at LSN: the first record to cut (the one E_WAL_CORRUPT names)');
+  const walDir = (await readdir(dir)).some((n) => n === 'wal') ? join(dir, 'wal') : dir;
+  const cut = await repairWal(walDir, lsn);
+  io.stdout(args.flags.json === true ? `${JSON.stringify(cut)}\n`
+    : `cut at lsn ${cut.lsn} (${cut.segment} offset ${cut.offset}): ${cut.bytes} B quarantined to ${cut.quarantined.join(', ')}\n`);
+  return EXIT.ok;
+}
 
 /** `wal inspect DIR`: scans every segment read-only and prints what replay would do. */
 async function runInspect(args: CommandArgs, io: CliIo): Promise<ExitCode> {
@@ -143,8 +166,10 @@ async function runInspect(args: CommandArgs, io: CliIo): Promise<ExitCode> {
  * the wall time grows with everyone else's load, the CPU time hardly at all.
  */
 async function runRecover(args: CommandArgs, io: CliIo): Promise<ExitCode> {
+  const dir = args.positionals[0] as string;
+  await existingDir(dir); // recovery never creates what it was asked to recover
   const cpu = process.cpuUsage();
-  const kv = await DurableKv.open(args.positionals[0] as string, { fsync: 'always' });
+  const kv = await DurableKv.open(dir, { fsync: 'always' });
   const used = process.cpuUsage(cpu);
   const r = kv.recovery;
   await kv.close();
@@ -278,10 +303,24 @@ export const WAL_COMMANDS: CommandGroup = {
       run: runInspect,
     },
     {
-      verb: 'recover', summary: 'Open a --wal store directory as the server would: load the snapshot, replay, quarantine a bad tail',
+      verb: 'recover', summary: 'Open a --wal store directory as the server would: load the snapshot, replay, quarantine a torn tail',
       operands: 'DIR', arity: { min: 1, max: 1 }, flags: [JSON_FLAG],
-      details: 'Prints the LSN reached, the records replayed and the time it took (the restart time behind the RTO).',
+      details: [
+        'Prints the LSN reached, the records replayed and the time it took (the restart time behind the RTO).',
+        'A torn tail is quarantined (warning, exit 0); a corrupt record is refused with E_WAL_CORRUPT (exit 8), nothing moved.',
+        'DIR must exist: recovery never creates what it was asked to recover.',
+      ].join('\n'),
       run: runRecover,
+    },
+    {
+      verb: 'repair', summary: 'Cut a damaged log at a record: everything from --truncate-at LSN on is quarantined, then removed',
+      operands: 'DIR', arity: { min: 1, max: 1 }, flags: [valueFlag('truncate-at', 'LSN', 'the first record to cut (the LSN E_WAL_CORRUPT names)', true), JSON_FLAG],
+      details: [
+        'Replay never cuts a corrupt record on its own: the store refuses to start with E_WAL_CORRUPT.',
+        'Restore the log from a peer or a snapshot if you can; this cut drops acknowledged records.',
+        'The cut bytes are kept under quarantine/ (fsynced before anything is removed).',
+      ].join('\n'),
+      run: runRepair,
     },
     {
       verb: 'bench', summary: 'Durable 100-byte puts per fsync policy and writer count, into fresh stores under DIR',

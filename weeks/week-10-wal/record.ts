@@ -143,7 +143,11 @@ function parseBody(body: Uint8Array, checksum: number): WalRecord | null {
 
 /** Why a scan stopped early: a record cut short (`torn`) or one that fails its checks (`corrupt`). */
 export interface ScanDamage {
-  /** `torn`: the bytes end inside a record (or in zero fill); `corrupt`: a complete record fails a check. */
+  /**
+   * `torn`: the bytes end inside the last record (or in zero fill) and nothing verifiable
+   * follows; `corrupt`: a complete record fails a check, or a record claims to run past the
+   * end while its bytes already check or a whole record follows it.
+   */
   readonly kind: 'torn' | 'corrupt';
   /** Byte offset of the first untrusted record; everything from here on is quarantined. */
   readonly at: number;
@@ -167,6 +171,47 @@ function zeroFrom(bytes: Uint8Array, offset: number): boolean {
   return true;
 }
 
+/** Every header starts with these bytes (RFC 8785 puts `if_version` first): a cheap filter before a CRC. */
+const HEADER_START = utf8.encode('{"if_version":');
+
+/**
+ * The first whole, valid WAL record that starts after `offset`, or null: the evidence that
+ * damage at `offset` is not a torn tail. Paid only when a record is already damaged.
+ */
+function recordAfter(bytes: Uint8Array, offset: number): { at: number; lsn: number } | null {
+  const skip = RECORD_HEADER_BYTES + 4;
+  for (let p = offset + 1; p + skip + HEADER_START.length <= bytes.length; p++) {
+    let match = true;
+    for (let i = 0; i < HEADER_START.length && match; i++) match = bytes[p + skip + i] === HEADER_START[i];
+    if (!match) continue;
+    const frame = decodeCrcRecord(bytes, p);
+    if ('error' in frame) continue;
+    const record = parseBody(frame.body, readU32(bytes, p + 4));
+    if (record !== null) return { at: p, lsn: record.lsn };
+  }
+  return null;
+}
+
+/**
+ * The LSNs of the whole records found after damage at `offset` (the first found, then as many
+ * as follow it in order), or null when nothing verifiable follows: the extent of what a
+ * corruption in the middle of a segment puts at stake.
+ * @param bytes - the whole segment
+ * @param offset - where the damaged record starts
+ * @returns the first and last LSN found intact after the damage, or null
+ */
+export function recordsAfter(bytes: Uint8Array, offset: number): {
+  /** The LSN of the first whole record found after the damage. */
+  readonly first: number;
+  /** The LSN of the last of the records that follow it in order. */
+  readonly last: number;
+} | null {
+  const found = recordAfter(bytes, offset);
+  if (found === null) return null;
+  const rest = scanWal(bytes.subarray(found.at), found.lsn);
+  return { first: found.lsn, last: found.lsn + rest.records.length - 1 };
+}
+
 // #region wal-scan
 /**
  * Reads a segment's records in order and stops at the first one it cannot trust: a
@@ -186,6 +231,12 @@ export function scanWal(bytes: Uint8Array, firstLsn: number): ScanResult {
     if (zeroFrom(bytes, offset)) return { records, end: offset, damage: { kind: 'torn', at: offset, reason: 'zero-filled tail' } };
     const frame = decodeCrcRecord(bytes, offset);
     if ('error' in frame) {
+      // A torn record can only be the last bytes written: a whole record after it is
+      // evidence that a length field was damaged in the middle, and that is corruption.
+      const after = frame.error === 'torn' ? recordAfter(bytes, offset) : null;
+      if (after !== null) {
+        return { records, end: offset, damage: { kind: 'corrupt', at: offset, reason: `length field runs past the end, but a whole record (lsn ${after.lsn}) starts at byte ${after.at}` } };
+      }
       const reason = frame.error === 'torn' ? 'record cut short' : 'CRC32C mismatch';
       return { records, end: offset, damage: { kind: frame.error, at: offset, reason } };
     }

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeWorkspace } from '../../lib/testing.ts';
 import { DurableKv } from './node_durable_kv.ts';
-import { QUARANTINE_DIR, Wal, segmentName } from './node_wal.ts';
+import { QUARANTINE_DIR, Wal, repairWal, segmentName } from './node_wal.ts';
 import { encodeWalRecord, scanWal, type WalEntry } from './record.ts';
 
 const workspace = makeWorkspace('week10-wal');
@@ -180,7 +180,7 @@ describe('Wal', () => {
     await again.wal.close();
   });
 
-  it('quarantines a corrupt record and every later segment, applying none of them', async () => {
+  it('refuses a corrupt record before the tail with E_WAL_CORRUPT, moving nothing; repairWal then cuts it and every later segment', async () => {
     const dir = workspace.fresh('corrupt');
     const { wal } = await Wal.open(dir, { fsync: 'always' });
     for (let i = 0; i < 3; i++) await wal.append(entry(i));
@@ -191,13 +191,31 @@ describe('Wal', () => {
     const bytes = readFileSync(path);
     bytes[bytes.length - 3]! ^= 0xff; // inside record 3
     writeFileSync(path, bytes);
-    const opened = await Wal.open(dir, { fsync: 'always' });
-    expect(opened.recovery.damage?.code).toBe('E_WAL_CORRUPT');
-    expect(opened.recovery.records.map((r) => r.lsn)).toEqual([1, 2]);
-    expect(opened.recovery.damage?.quarantined.length).toBe(2);
+    const refused = await Wal.open(dir, { fsync: 'always' }).then(() => null, (e: unknown) => e as { code: string; message: string });
+    expect(refused?.code).toBe('E_WAL_CORRUPT');
+    expect(refused?.message).toMatch(/lsn 3\.\.5 cannot be replayed/);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.startsWith('wal-'))).toEqual([segmentName(1), segmentName(4)]);
+    await expect(repairWal(dir, 4)).rejects.toMatchObject({ code: 'E_WAL_CORRUPT' }); // past the damage: cut at 3
+    const cut = await repairWal(dir, 3);
+    expect(cut.quarantined.length).toBe(2);
     expect(readdirSync(dir).filter((n) => n.startsWith('wal-'))).toEqual([segmentName(1)]);
+    const opened = await Wal.open(dir, { fsync: 'always' });
+    expect(opened.recovery.damage).toBeNull();
+    expect(opened.recovery.records.map((r) => r.lsn)).toEqual([1, 2]);
     expect(opened.wal.nextLsn).toBe(3);
     await opened.wal.close();
+  });
+
+  it('a record cut short in a segment that later segments follow is corrupt, not torn', async () => {
+    const dir = workspace.fresh('torn-middle');
+    const { wal } = await Wal.open(dir, { fsync: 'always' });
+    for (let i = 0; i < 3; i++) await wal.append(entry(i));
+    await wal.rotate();
+    await wal.append(entry(3));
+    await wal.close();
+    truncateSync(join(dir, segmentName(1)), statSync(join(dir, segmentName(1))).size - 2);
+    await expect(Wal.open(dir, { fsync: 'always' })).rejects.toMatchObject({ code: 'E_WAL_CORRUPT' });
   });
 
   it('rotates to a new segment and drops only segments a checkpoint covers', async () => {
