@@ -207,6 +207,20 @@ describe('Wal', () => {
     await opened.wal.close();
   });
 
+  it('a zero-filled tail (preallocation, a crash after the file grew) keeps its own verdict: E_WAL_TORN, every record kept', async () => {
+    const dir = workspace.fresh('zero-tail');
+    const { wal } = await Wal.open(dir, { fsync: 'always' });
+    for (let i = 0; i < 3; i++) await wal.append(entry(i));
+    await wal.close();
+    const path = join(dir, segmentName(1));
+    const size = statSync(path).size;
+    truncateSync(path, size + 4096); // the file grew; the data never landed
+    const opened = await Wal.open(dir, { fsync: 'always' });
+    expect(opened.recovery.damage).toMatchObject({ code: 'E_WAL_TORN', offset: size, reason: 'zero-filled tail' });
+    expect(opened.recovery.records.map((r) => r.lsn)).toEqual([1, 2, 3]);
+    await opened.wal.close();
+  });
+
   it('a record cut short in a segment that later segments follow is corrupt, not torn', async () => {
     const dir = workspace.fresh('torn-middle');
     const { wal } = await Wal.open(dir, { fsync: 'always' });
