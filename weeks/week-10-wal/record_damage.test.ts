@@ -4,9 +4,10 @@
  * each byte. The scanner must never report a damaged segment as clean, never drop a record
  * that precedes the damage, and call only the bytes after the last completed write torn.
  * (Issue 14: one flipped bit in a middle record's length field was taken for a torn tail.)
+ * @module
  */
 import { describe, expect, it } from 'vitest';
-import { decodeCrcRecords, encodeCrcRecord } from '../week-09-kv-state-machine/record.ts';
+import { decodeCrcRecords, encodeCrcRecord } from '../../lib/kv.ts';
 import { encodeWalRecord, scanWal, type WalEntry } from './record.ts';
 
 const utf8 = new TextEncoder();
